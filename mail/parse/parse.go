@@ -1,0 +1,361 @@
+// Package parse turns raw RFC 5322 messages into what the desk needs:
+// addresses, threading ids, a readable text body, a list of attachments and
+// whether the mail is automated.
+//
+// Parse never fails and never panics. What cannot be decoded is kept as
+// received (or read as windows-1252 when it is not UTF-8) and described in
+// Message.Warnings. Every string in a Message is valid UTF-8, but none is
+// made safe for a terminal: pass them through tui/sanitize before display.
+package parse
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"mime"
+	netmail "net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
+)
+
+// Address is one mailbox: display name and lower-cased addr-spec.
+type Address struct{ Name, Addr string }
+
+// Attachment describes one attached part.
+type Attachment struct {
+	Filename, ContentType string
+	Size                  int
+}
+
+// Message is a parsed mail.
+//
+// When several reasons for Auto apply, the first of bounce, auto-submitted,
+// autoreply, precedence, list and null-return-path is given.
+type Message struct {
+	MessageID   string   // without angle brackets; "" if missing
+	InReplyTo   []string // message ids without brackets
+	References  []string
+	From        Address
+	To, Cc      []Address
+	ReplyTo     []Address
+	Recipients  []string  // extra delivery addresses, lower-cased and without duplicates, in this order of headers: Delivered-To, X-Delivered-To, Envelope-To, X-Envelope-To, X-Original-To, X-Forwarded-To (all occurrences)
+	Subject     string    // decoded (RFC 2047), unfolded
+	Date        time.Time // zero if missing or unparseable (with a warning when unparseable)
+	Text        string    // readable body: text/plain preferred, HTML converted to text, attached messages shown as a "---- Forwarded message ----" block
+	Attachments []Attachment
+	Auto        string   // why this is automated mail that must never get an automatic answer, "" if human: "auto-submitted", "precedence", "list", "bounce", "null-return-path", "autoreply"
+	Warnings    []string // human-readable parse problems, e.g. `unknown charset "x-foo": shown as received`
+}
+
+// recipientHeaders are the fields that name the address a mail was
+// delivered to, in the order they are read into Message.Recipients.
+var recipientHeaders = []string{
+	"Delivered-To", "X-Delivered-To", "Envelope-To", "X-Envelope-To", "X-Original-To", "X-Forwarded-To",
+}
+
+// Parse parses one raw message. It always returns a Message.
+func Parse(raw []byte) *Message {
+	p := &parser{msg: &Message{}, warned: map[string]bool{}}
+	defer func() {
+		if r := recover(); r != nil {
+			p.warnf("internal error, the message may be incomplete: %v", r)
+		}
+	}()
+	p.parse(raw)
+	return p.msg
+}
+
+// parser carries the message being filled and its warnings through one
+// Parse call.
+type parser struct {
+	msg    *Message
+	parts  int             // MIME entities visited so far
+	warned map[string]bool // warnings already given, to give each once
+}
+
+// warnf adds a warning unless the same one was already given.
+func (p *parser) warnf(format string, args ...any) {
+	w := strings.ToValidUTF8(fmt.Sprintf(format, args...), "\uFFFD")
+	if p.warned[w] {
+		return
+	}
+	p.warned[w] = true
+	p.msg.Warnings = append(p.msg.Warnings, w)
+}
+
+func (p *parser) parse(raw []byte) {
+	m := p.msg
+	h, body := p.readMessage(raw)
+	if len(bytes.TrimSpace(body)) == 0 {
+		p.warnf("message has no body")
+	}
+
+	m.MessageID = p.messageID(h)
+	m.InReplyTo = p.msgIDList(h, "In-Reply-To")
+	m.References = p.msgIDList(h, "References")
+	if from := p.addressList(h, "From"); len(from) > 0 {
+		m.From = from[0]
+	}
+	m.To = p.addressList(h, "To")
+	m.Cc = p.addressList(h, "Cc")
+	m.ReplyTo = p.addressList(h, "Reply-To")
+	m.Recipients = p.recipients(h)
+	m.Subject = p.line(h, "Subject")
+	m.Date = p.date(h)
+
+	c := p.entity(h.Header, body, 0, "text/plain")
+	m.Text = cleanText(c.text)
+	m.Attachments = c.atts
+
+	mediaType, _ := p.contentType(h.Header, "text/plain")
+	m.Auto = autoReason(h, mediaType, m.From.Addr)
+}
+
+// readMessage splits raw into its parsed header and its body.
+func (p *parser) readMessage(raw []byte) (mail.Header, []byte) {
+	// Classic Mac files end lines with a bare CR.
+	if bytes.IndexByte(raw, '\n') < 0 {
+		raw = bytes.ReplaceAll(raw, []byte("\r"), []byte("\n"))
+	}
+	// An mbox file starts with a "From " envelope line.
+	if bytes.HasPrefix(raw, []byte("From ")) {
+		_, raw, _ = bytes.Cut(raw, []byte("\n"))
+	}
+	h, body := p.readHeader(raw)
+	return mail.Header{Header: h}, body
+}
+
+// readHeader splits an entity (a whole message or one MIME part) into its
+// header and its body. Problems are reported as warnings, and whatever does
+// not look like a header is kept as body.
+func (p *parser) readHeader(raw []byte) (message.Header, []byte) {
+	if trimmed := bytes.TrimLeft(raw, " \t"); len(trimmed) < len(raw) && isField(firstLine(trimmed)) {
+		p.warnf("header starts with white space")
+		raw = trimmed
+	}
+	end, body := len(raw), len(raw) // the header is raw[:end], the body raw[body:]
+scan:
+	for pos := 0; pos < len(raw); {
+		next := len(raw)
+		if i := bytes.IndexByte(raw[pos:], '\n'); i >= 0 {
+			next = pos + i + 1
+		}
+		line := bytes.TrimRight(raw[pos:next], "\r\n")
+		switch {
+		case len(line) == 0:
+			end, body = pos, next
+			break scan
+		case isField(line), pos > 0 && (line[0] == ' ' || line[0] == '\t'):
+			pos = next
+		case pos == 0:
+			p.warnf("no header found: everything is shown as body")
+			end, body = 0, 0
+			break scan
+		default:
+			p.warnf("header not followed by a blank line")
+			end, body = pos, pos
+			break scan
+		}
+	}
+	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(raw[:end])))
+	if err != nil {
+		p.warnf("malformed header: %v", err)
+	}
+	return message.Header{Header: h}, raw[body:]
+}
+
+// fieldRe matches the start of a header field: a name of printable ASCII
+// other than colon, then a colon (RFC 5322 section 2.2; spaces before the
+// colon are obsolete syntax but still seen).
+var fieldRe = regexp.MustCompile(`^[!-9;-~]+[ \t]*:`)
+
+// isField reports whether line starts a header field.
+func isField(line []byte) bool {
+	return fieldRe.Match(line)
+}
+
+// firstLine returns b up to its first line end.
+func firstLine(b []byte) []byte {
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	return line
+}
+
+// value returns the first field named key, unfolded and as valid UTF-8. Raw
+// 8-bit bytes that are not UTF-8 are read as windows-1252.
+func (p *parser) value(h mail.Header, key string) string {
+	return p.fixHeader(key, h.Get(key))
+}
+
+// fixHeader returns v, the raw value of the field key, as valid UTF-8.
+func (p *parser) fixHeader(key, v string) string {
+	if isUTF8(v) {
+		return v
+	}
+	p.warnf("%s: not UTF-8, read as windows-1252", key)
+	return windows1252([]byte(v))
+}
+
+// line returns the decoded text of the field key on a single line.
+func (p *parser) line(h mail.Header, key string) string {
+	return strings.Join(strings.Fields(p.decodeWords(p.value(h, key))), " ")
+}
+
+// decodeWords decodes RFC 2047 encoded words. Words in an unknown charset
+// are kept as received.
+func (p *parser) decodeWords(s string) string {
+	dec := mime.WordDecoder{CharsetReader: p.wordCharset}
+	out, err := dec.DecodeHeader(s)
+	if err != nil {
+		p.warnf("encoded words not decoded: %v", err)
+		return s
+	}
+	return strings.ToValidUTF8(out, "\uFFFD")
+}
+
+// wordDecoder returns a decoder for encoded words in address lists.
+func (p *parser) wordDecoder() *mime.WordDecoder {
+	return &mime.WordDecoder{CharsetReader: p.wordCharset}
+}
+
+// addressList parses the address list in the first field named key. When the
+// list is malformed it keeps every address it can still find.
+func (p *parser) addressList(h mail.Header, key string) []Address {
+	v := p.value(h, key)
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	return p.parseAddresses(key, v)
+}
+
+// parseAddresses parses the address list v read from the field key.
+func (p *parser) parseAddresses(key, v string) []Address {
+	ap := netmail.AddressParser{WordDecoder: p.wordDecoder()}
+	list, err := ap.ParseList(v)
+	if err == nil {
+		out := make([]Address, 0, len(list))
+		for _, a := range list {
+			out = append(out, Address{Name: cleanName(a.Name), Addr: strings.ToLower(a.Address)})
+		}
+		return out
+	}
+	p.warnf("malformed %s header: kept the addresses that could be read", key)
+	var out []Address
+	for piece := range strings.SplitSeq(v, ",") {
+		if a, err := ap.Parse(piece); err == nil {
+			out = append(out, Address{Name: cleanName(a.Name), Addr: strings.ToLower(a.Address)})
+		} else if addr := looseAddr(piece); addr != "" {
+			out = append(out, Address{Addr: addr})
+		}
+	}
+	return out
+}
+
+// cleanName puts a display name on one line.
+func cleanName(s string) string {
+	return strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ")
+}
+
+// angleRe finds text between angle brackets.
+var angleRe = regexp.MustCompile(`<([^<>]*)>`)
+
+// looseAddr finds something that looks like an address in s: the text in
+// angle brackets if it holds an @, else the first word with an @.
+func looseAddr(s string) string {
+	for _, m := range angleRe.FindAllStringSubmatch(s, -1) {
+		if a := strings.TrimSpace(m[1]); strings.Contains(a, "@") {
+			return strings.ToLower(a)
+		}
+	}
+	for f := range strings.FieldsSeq(s) {
+		if f = strings.Trim(f, `<>"'(),;:[]`); strings.Contains(f, "@") {
+			return strings.ToLower(f)
+		}
+	}
+	return ""
+}
+
+// recipients collects the delivery addresses of recipientHeaders.
+func (p *parser) recipients(h mail.Header) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, key := range recipientHeaders {
+		for _, v := range h.Values(key) {
+			for _, a := range p.parseAddresses(key, p.fixHeader(key, v)) {
+				if a.Addr != "" && !seen[a.Addr] {
+					seen[a.Addr] = true
+					out = append(out, a.Addr)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// messageID returns the Message-ID without angle brackets.
+func (p *parser) messageID(h mail.Header) string {
+	id, err := h.MessageID()
+	if err == nil {
+		return id
+	}
+	p.warnf("malformed Message-ID header: kept as received")
+	if ids := looseIDs(p.value(h, "Message-Id")); len(ids) > 0 {
+		return ids[0]
+	}
+	return ""
+}
+
+// msgIDList returns the message ids of the field key (In-Reply-To or
+// References) without angle brackets.
+func (p *parser) msgIDList(h mail.Header, key string) []string {
+	ids, err := h.MsgIDList(key)
+	if err == nil {
+		return ids
+	}
+	p.warnf("malformed %s header: kept the ids that could be read", key)
+	return looseIDs(p.value(h, key))
+}
+
+// looseIDs finds message ids in a malformed field: everything in angle
+// brackets, or else every word with an @.
+func looseIDs(v string) []string {
+	var ids []string
+	for _, m := range angleRe.FindAllStringSubmatch(v, -1) {
+		if id := strings.Join(strings.Fields(m[1]), ""); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) > 0 {
+		return ids
+	}
+	for f := range strings.FieldsSeq(strings.ReplaceAll(v, ",", " ")) {
+		if f = strings.Trim(f, `<>"'();`); strings.Contains(f, "@") {
+			ids = append(ids, f)
+		}
+	}
+	return ids
+}
+
+// date parses the Date field; it is zero when missing or unparseable.
+func (p *parser) date(h mail.Header) time.Time {
+	t, err := h.Date()
+	if err != nil {
+		p.warnf("unparseable Date header %s: date left empty", quote(p.value(h, "Date")))
+		return time.Time{}
+	}
+	return t
+}
+
+// quote quotes a value taken from the mail for a warning, cut to a
+// reasonable length.
+func quote(s string) string {
+	const max = 60
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max]) + "…"
+	}
+	return fmt.Sprintf("%q", s)
+}

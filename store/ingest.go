@@ -1,0 +1,308 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Account is one synced desk mailbox and its sync cursor.
+type Account struct {
+	ID            int64
+	Name          string
+	Address       string
+	Mailbox       string
+	UIDValidity   uint32
+	UIDNext       uint32 // every UID below it has been ingested
+	HighestModSeq uint64
+	BaselineUID   uint32 // UIDNEXT at the first sync; 0 before it
+}
+
+// EnsureAccount returns the account row named name, creating it or updating
+// its address and mailbox.
+func (s *Store) EnsureAccount(ctx context.Context, name, address, mailbox string) (*Account, error) {
+	var a *Account
+	err := s.Update(ctx, func(tx *Tx) error {
+		_, err := tx.tx.Exec(`INSERT INTO accounts (name, address, mailbox) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET address = excluded.address, mailbox = excluded.mailbox`,
+			name, strings.ToLower(address), mailbox)
+		if err != nil {
+			return err
+		}
+		a, err = tx.Account(name)
+		return err
+	})
+	return a, err
+}
+
+// Tx is a write transaction of the store, handed to Update callbacks.
+type Tx struct {
+	tx     *sql.Tx
+	queued bool // local work was queued: wake the workers after commit
+}
+
+// Update runs fn in one write transaction, committing if fn returns nil.
+func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	t := &Tx{}
+	err := s.update(ctx, func(tx *sql.Tx) error {
+		t.tx = tx
+		return fn(t)
+	})
+	if err == nil && t.queued {
+		s.wake()
+	}
+	return err
+}
+
+// Account reads an account and its cursor by name.
+func (t *Tx) Account(name string) (*Account, error) {
+	var a Account
+	err := t.tx.QueryRow(`SELECT id, name, address, mailbox, uidvalidity, uid_next, highest_modseq, baseline_uid
+		FROM accounts WHERE name = ?`, name).Scan(&a.ID, &a.Name, &a.Address, &a.Mailbox,
+		&a.UIDValidity, &a.UIDNext, &a.HighestModSeq, &a.BaselineUID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("account %q: %w", name, ErrNotFound)
+	}
+	return &a, err
+}
+
+// SetCursor records how far the account's mailbox has been ingested. Call it
+// in the same transaction as the messages it covers.
+func (t *Tx) SetCursor(accountID int64, uidValidity, uidNext uint32, highestModSeq uint64) error {
+	_, err := t.tx.Exec(`UPDATE accounts SET uidvalidity = ?, uid_next = ?, highest_modseq = ?, synced_at = ? WHERE id = ?`,
+		uidValidity, uidNext, highestModSeq, formatTime(time.Now()), accountID)
+	return err
+}
+
+// SetBaseline records the UIDNEXT of the account's first sync.
+func (t *Tx) SetBaseline(accountID int64, uid uint32) error {
+	_, err := t.tx.Exec(`UPDATE accounts SET baseline_uid = ? WHERE id = ?`, uid, accountID)
+	return err
+}
+
+// ForgetUIDs drops the account's UID map after a UIDVALIDITY change; the
+// messages stay and are matched again by Message-ID.
+func (t *Tx) ForgetUIDs(accountID int64) error {
+	_, err := t.tx.Exec(`UPDATE messages SET uid = NULL WHERE account_id = ?`, accountID)
+	return err
+}
+
+// HasUID reports whether the message with this UID is already stored.
+func (t *Tx) HasUID(accountID int64, uid uint32) (bool, error) {
+	var n int
+	err := t.tx.QueryRow(`SELECT count(*) FROM messages WHERE account_id = ? AND uid = ?`, accountID, uid).Scan(&n)
+	return n > 0, err
+}
+
+// ClaimUID gives uid to a stored message with this Message-ID that has no
+// UID yet (a reply written here whose copy came back from the mailbox, or a
+// message seen before a UIDVALIDITY change). It reports whether one matched.
+func (t *Tx) ClaimUID(accountID int64, messageID string, uid uint32) (bool, error) {
+	if messageID == "" {
+		return false, nil
+	}
+	res, err := t.tx.Exec(`UPDATE messages SET uid = ? WHERE id = (
+		SELECT id FROM messages WHERE account_id = ? AND message_id = ? AND uid IS NULL LIMIT 1)`,
+		uid, accountID, messageID)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+func (t *Tx) ticketWhere(where string, args ...any) (*Ticket, error) {
+	tk, err := scanTicket(t.tx.QueryRow(`SELECT `+ticketColumns+` FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE `+where, args...))
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	return tk, err
+}
+
+// TicketByReplyKey finds the ticket owning a reply key, or nil.
+func (t *Tx) TicketByReplyKey(accountID int64, key string) (*Ticket, error) {
+	return t.ticketWhere(`t.account_id = ? AND t.reply_key = ?`, accountID, strings.ToLower(key))
+}
+
+// TicketByNumber finds ticket n of the account, or nil.
+func (t *Tx) TicketByNumber(accountID int64, n int64) (*Ticket, error) {
+	return t.ticketWhere(`t.account_id = ? AND t.number = ?`, accountID, n)
+}
+
+// TicketByMessageIDs finds the ticket holding any of the Message-IDs (the
+// last one given wins, as In-Reply-To and the end of References are the
+// nearest ancestors), or nil.
+func (t *Tx) TicketByMessageIDs(accountID int64, ids []string) (*Ticket, error) {
+	for i := len(ids) - 1; i >= 0; i-- {
+		if ids[i] == "" {
+			continue
+		}
+		tk, err := t.ticketWhere(`t.id = (SELECT ticket_id FROM messages WHERE account_id = ? AND message_id = ? AND ticket_id IS NOT NULL LIMIT 1)`, accountID, ids[i])
+		if tk != nil || err != nil {
+			return tk, err
+		}
+	}
+	return nil, nil
+}
+
+// IsParticipant reports whether addr wrote to, or was written to, in the ticket.
+func (t *Tx) IsParticipant(ticketID int64, addr string) (bool, error) {
+	addr = strings.ToLower(addr)
+	var n int
+	err := t.tx.QueryRow(`SELECT count(*) FROM tickets WHERE id = ? AND requester = ?`, ticketID, addr).Scan(&n)
+	if err != nil || n > 0 {
+		return n > 0, err
+	}
+	err = t.tx.QueryRow(`SELECT count(*) FROM messages WHERE ticket_id = ? AND (from_addr = ?
+		OR (' ' || to_addrs || ' ') LIKE ? OR (' ' || cc_addrs || ' ') LIKE ?)`,
+		ticketID, addr, "% "+addr+" %", "% "+addr+" %").Scan(&n)
+	return n > 0, err
+}
+
+// CreateTicket inserts a new ticket and returns it with its row id.
+func (t *Tx) CreateTicket(accountID int64, tk *Ticket) error {
+	res, err := t.tx.Exec(`INSERT INTO tickets (account_id, number, project, subject, requester, requester_name,
+		reply_key, state, root_message_id, created, updated, unread)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+		accountID, tk.Number, tk.Project, tk.Subject, strings.ToLower(tk.Requester), tk.RequesterName,
+		strings.ToLower(tk.ReplyKey), StateOpen, tk.RootMessageID, formatTime(tk.Created), formatTime(tk.Created))
+	if err != nil {
+		return fmt.Errorf("store: create ticket #%d: %w", tk.Number, err)
+	}
+	tk.ID, err = res.LastInsertId()
+	tk.State = StateOpen
+	return err
+}
+
+// AddMessage stores a message (ticketID 0 keeps it outside any ticket),
+// indexes it for search, and bumps the ticket's updated time and unread mark.
+func (t *Tx) AddMessage(accountID int64, m *Message) error {
+	var atts string
+	if len(m.Attachments) > 0 {
+		b, err := json.Marshal(m.Attachments)
+		if err != nil {
+			return err
+		}
+		atts = string(b)
+	}
+	var ticket, uid any
+	if m.TicketID != 0 {
+		ticket = m.TicketID
+	}
+	if m.UID != 0 {
+		uid = m.UID
+	}
+	res, err := t.tx.Exec(`INSERT INTO messages (account_id, ticket_id, uid, message_id, in_reply_to, refs,
+		from_addr, from_name, to_addrs, cc_addrs, subject, date, kind, body, attachments, auto_reason,
+		parse_warning, threaded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		accountID, ticket, uid, m.MessageID, m.InReplyTo, strings.Join(m.References, " "),
+		strings.ToLower(m.From), m.FromName, strings.ToLower(strings.Join(m.To, " ")), strings.ToLower(strings.Join(m.Cc, " ")),
+		m.Subject, formatTime(m.Date), m.Kind, m.Body, atts, m.AutoReason, m.ParseWarning, m.ThreadedBy)
+	if err != nil {
+		return fmt.Errorf("store: add message %s: %w", m.MessageID, err)
+	}
+	if m.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	addrs := strings.Join(append(append([]string{m.From, m.FromName}, m.To...), m.Cc...), " ")
+	if _, err := t.tx.Exec(`INSERT INTO messages_fts (rowid, subject, body, addrs) VALUES (?, ?, ?, ?)`,
+		m.ID, m.Subject, m.Body, addrs); err != nil {
+		return fmt.Errorf("store: index message: %w", err)
+	}
+	if m.TicketID != 0 {
+		_, err = t.tx.Exec(`UPDATE tickets SET updated = max(updated, ?), unread = unread OR ? WHERE id = ?`,
+			formatTime(m.Date), boolInt(m.Kind == KindCustomer), m.TicketID)
+	}
+	return err
+}
+
+// SetState changes a ticket's state without queueing a keyword change (for
+// state read from the server).
+func (t *Tx) SetState(ticketID int64, state string) error {
+	_, err := t.tx.Exec(`UPDATE tickets SET state = ? WHERE id = ?`, state, ticketID)
+	return err
+}
+
+// ApplyServerKeywords sets a ticket's state and labels from the keywords its
+// root message carries on the server, unless local changes are still queued
+// for it (those win until pushed). closed and labels are already decoded.
+func (t *Tx) ApplyServerKeywords(ticketID int64, closed bool, labels []string) (changed bool, err error) {
+	var pending int
+	if err := t.tx.QueryRow(`SELECT count(*) FROM keyword_queue WHERE ticket_id = ?`, ticketID).Scan(&pending); err != nil || pending > 0 {
+		return false, err
+	}
+	state := StateOpen
+	if closed {
+		state = StateClosed
+	}
+	res, err := t.tx.Exec(`UPDATE tickets SET state = ? WHERE id = ? AND state <> ?`, state, ticketID, state)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	changed = n > 0
+	var current []string
+	rows, err := t.tx.Query(`SELECT label FROM ticket_labels WHERE ticket_id = ? ORDER BY label`, ticketID)
+	if err != nil {
+		return false, err
+	}
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			rows.Close()
+			return false, err
+		}
+		current = append(current, l)
+	}
+	rows.Close()
+	if strings.Join(current, "\x1f") == strings.Join(labels, "\x1f") {
+		return changed, nil
+	}
+	if _, err := t.tx.Exec(`DELETE FROM ticket_labels WHERE ticket_id = ?`, ticketID); err != nil {
+		return false, err
+	}
+	for _, l := range labels {
+		if _, err := t.tx.Exec(`INSERT OR IGNORE INTO ticket_labels (ticket_id, label) VALUES (?, ?)`, ticketID, l); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// RootUIDs maps the UID of every ticket's root message to the ticket id.
+func (s *Store) RootUIDs(ctx context.Context, accountID int64) (map[uint32]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT m.uid, t.id FROM tickets t JOIN messages m
+		ON m.ticket_id = t.id AND m.message_id = t.root_message_id AND m.uid IS NOT NULL
+		WHERE t.account_id = ?`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[uint32]int64{}
+	for rows.Next() {
+		var uid uint32
+		var id int64
+		if err := rows.Scan(&uid, &id); err != nil {
+			return nil, err
+		}
+		out[uid] = id
+	}
+	return out, rows.Err()
+}
+
+// SetUnsubscribed records that the ticket's customer asked for no more mail.
+func (t *Tx) SetUnsubscribed(ticketID int64) error {
+	_, err := t.tx.Exec(`UPDATE tickets SET unsubscribed = 1 WHERE id = ?`, ticketID)
+	return err
+}
+
+// SetHighestModSeq records the CONDSTORE mod-sequence up to which keyword
+// changes have been read.
+func (t *Tx) SetHighestModSeq(accountID int64, modseq uint64) error {
+	_, err := t.tx.Exec(`UPDATE accounts SET highest_modseq = ? WHERE id = ?`, modseq, accountID)
+	return err
+}

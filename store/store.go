@@ -1,0 +1,202 @@
+// Package store is desk's local SQLite store: a cache of the IMAP mailbox
+// (tickets, messages, a full-text index), the durable outbox, the queue of
+// keyword changes not yet pushed, and the sync cursors. It knows nothing of
+// the network; the mail package fills it and the interface reads it.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// timeLayout is fixed-width so that stored times sort as text.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// ErrNotFound is returned when a ticket or row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is an open desk database. It is safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	path string
+
+	mu          sync.Mutex
+	subscribers map[int]chan struct{}
+	nextSub     int
+}
+
+// Open opens (creating if needed, with mode 0600) the database at path and
+// applies any pending migrations.
+func Open(path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	f.Close()
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s := &Store{db: db, path: path, subscribers: map[int]chan struct{}{}}
+	if err := s.checkPragmas(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	for _, side := range []string{"-wal", "-shm"} {
+		_ = os.Chmod(path+side, 0o600)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// checkPragmas verifies the DSN took effect: the driver ignores unknown keys.
+func (s *Store) checkPragmas() error {
+	var mode string
+	var fk int
+	if err := s.db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("store: cannot read %s: %w", s.path, err)
+	}
+	if err := s.db.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") || fk != 1 {
+		return fmt.Errorf("store: %s: journal_mode=%s foreign_keys=%d, want wal and 1", s.path, mode, fk)
+	}
+	return nil
+}
+
+// migrate applies the embedded numbered migrations that are newer than the
+// database's user_version, all in one transaction.
+func (s *Store) migrate() error {
+	entries, err := migrations.ReadDir("migrations")
+	if err != nil {
+		return err
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	return s.update(context.Background(), func(tx *sql.Tx) error {
+		var current int
+		if err := tx.QueryRow("PRAGMA user_version").Scan(&current); err != nil {
+			return err
+		}
+		latest := current
+		for _, e := range entries {
+			n, err := strconv.Atoi(strings.SplitN(e.Name(), "_", 2)[0])
+			if err != nil {
+				return fmt.Errorf("store: bad migration name %q", e.Name())
+			}
+			if n <= current {
+				continue
+			}
+			body, err := migrations.ReadFile("migrations/" + e.Name())
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(string(body)); err != nil {
+				return fmt.Errorf("store: migration %s: %w", e.Name(), err)
+			}
+			latest = n
+		}
+		if latest > current {
+			_, err = tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", latest))
+		}
+		return err
+	})
+}
+
+// SchemaVersion reports the applied migration number.
+func (s *Store) SchemaVersion() (int, error) {
+	var v int
+	err := s.db.QueryRow("PRAGMA user_version").Scan(&v)
+	return v, err
+}
+
+// update runs fn in one write transaction, committing if it returns nil.
+func (s *Store) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// Subscribe returns a channel that receives a value (coalesced) whenever
+// local work is queued: a reply, a note, a state change. Sync workers use it
+// to wake up. Call cancel when done.
+func (s *Store) Subscribe() (ch <-chan struct{}, cancel func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextSub
+	s.nextSub++
+	c := make(chan struct{}, 1)
+	s.subscribers[id] = c
+	return c, func() {
+		s.mu.Lock()
+		delete(s.subscribers, id)
+		s.mu.Unlock()
+	}
+}
+
+// wake tells every subscriber that work was queued.
+func (s *Store) wake() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.subscribers {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func parseTime(s string) time.Time {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		t, _ = time.Parse(time.RFC3339Nano, s)
+	}
+	return t
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

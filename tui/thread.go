@@ -1,0 +1,335 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+
+	"desk/store"
+)
+
+// threadHeaderLines is the subject, the ticket's facts and a rule.
+const threadHeaderLines = 3
+
+// scroll pins where a thread's viewport goes after its next render.
+type scroll int
+
+const (
+	keepOffset scroll = iota
+	pinTop
+	pinBottom
+)
+
+// threadState is an open ticket.
+type threadState struct {
+	ref     ticketRef
+	row     ticketRow // ID is 0 until a ticket named by number is found
+	msgs    []messageView
+	loaded  bool
+	err     string
+	first   int // the seq of the read that opened it: older reads are another ticket's
+	applied int // the newest read applied
+	back    screen
+
+	vp      viewport.Model
+	dirty   bool // msgs changed since the content was rendered
+	renderW int  // the width the content was rendered at
+	pin     scroll
+	pending []pendingReply // replies being queued here, shown until a read has them
+}
+
+// pendingReply is a reply or note shown before the store has it.
+type pendingReply struct {
+	local     int    // numbers it within the session
+	messageID string // set once the store has it
+	view      messageView
+}
+
+// openThread shows a ticket and starts reading it.
+func (m *model) openThread(r ticketRow, back screen) tea.Cmd {
+	ref := ticketRef{ID: r.ID, Account: r.Account, Number: r.Number}
+	seq := m.nextSeq()
+	vp := viewport.New()
+	vp.KeyMap = viewport.KeyMap{
+		PageDown:     m.keys.PageDown,
+		PageUp:       m.keys.PageUp,
+		HalfPageUp:   m.keys.HalfPageUp,
+		HalfPageDown: m.keys.HalfPageDown,
+		Up:           m.keys.Up,
+		Down:         m.keys.Down,
+	}
+	vp.MouseWheelEnabled = false
+	m.thread = &threadState{ref: ref, row: r, first: seq, back: back, vp: vp, dirty: true, pin: pinTop}
+	m.thread.row.Unread = false
+	for i := range m.rows {
+		if m.rows[i].ID == r.ID && r.ID != 0 {
+			m.rows[i].Unread = false
+		}
+	}
+	m.screen = screenThread
+	return loadThread(m.st, seq, ref)
+}
+
+// reloadThread re-reads the open ticket, if any.
+func (m *model) reloadThread() tea.Cmd {
+	t := m.thread
+	if t == nil {
+		return nil
+	}
+	ref := t.ref
+	if t.row.ID != 0 {
+		ref.ID = t.row.ID
+	}
+	return loadThread(m.st, m.nextSeq(), ref)
+}
+
+// closeThread goes back to where the thread was opened from.
+func (m *model) closeThread() tea.Cmd {
+	back := m.thread.back
+	m.thread, m.compose = nil, nil
+	m.screen = back
+	return m.reloadList()
+}
+
+// applyThread takes a completed read of the open ticket. A re-read keeps
+// the scroll position, unless the view was at the bottom: then it follows.
+func (m *model) applyThread(msg threadLoadedMsg) tea.Cmd {
+	t := m.thread
+	if t == nil || msg.seq < t.first || msg.seq < t.applied {
+		return nil
+	}
+	t.applied = msg.seq
+	if msg.err != nil {
+		t.err = errorText(msg.err)
+		t.loaded = true
+		t.dirty = true
+		return nil
+	}
+	if t.loaded && t.pin == keepOffset && t.vp.AtBottom() {
+		t.pin = pinBottom
+	}
+	t.err = ""
+	t.row, t.msgs, t.loaded, t.dirty = msg.row, msg.msgs, true, true
+	t.ref.ID = msg.row.ID
+	t.dropStored()
+	if msg.markedRead {
+		for i := range m.rows {
+			if m.rows[i].ID == msg.row.ID {
+				m.rows[i].Unread = false
+			}
+		}
+	}
+	return nil
+}
+
+// threadKey handles a key on an open thread.
+func (m *model) threadKey(msg tea.KeyPressMsg) tea.Cmd {
+	k, t := m.keys, m.thread
+	switch {
+	case key.Matches(msg, k.Back):
+		return m.closeThread()
+	case key.Matches(msg, k.Reply):
+		m.openComposer(store.KindReply)
+	case key.Matches(msg, k.Note):
+		m.openComposer(store.KindNote)
+	case key.Matches(msg, k.Toggle):
+		if t.loaded && t.err == "" {
+			return m.toggleState(t.row)
+		}
+	case key.Matches(msg, k.Search):
+		m.openSearch()
+	case key.Matches(msg, k.Help):
+		m.help.ShowAll = !m.help.ShowAll
+	case key.Matches(msg, k.Top):
+		t.vp.GotoTop()
+	case key.Matches(msg, k.Bottom):
+		t.vp.GotoBottom()
+	default:
+		var cmd tea.Cmd
+		t.vp, cmd = t.vp.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+// layoutThread sizes the viewport between the header and the composer and
+// renders the messages when they or the width changed.
+func (m *model) layoutThread() {
+	t := m.thread
+	composerH := 0
+	if m.compose != nil {
+		m.compose.setSize(m.width, m.height)
+		composerH = m.compose.height()
+	}
+	h := max(m.bodyHeight(threadHeaderLines)-composerH, 1)
+	if t.vp.Height() != h && t.pin == keepOffset && t.vp.AtBottom() && t.loaded {
+		t.pin = pinBottom
+	}
+	t.vp.SetWidth(m.width)
+	t.vp.SetHeight(h)
+	if t.dirty || t.renderW != m.width {
+		if t.pin == keepOffset && t.renderW != m.width && t.vp.AtBottom() && t.loaded {
+			t.pin = pinBottom
+		}
+		off := t.vp.YOffset()
+		t.vp.SetContent(strings.Join(m.threadContent(m.width), "\n"))
+		t.vp.SetYOffset(off)
+		t.dirty, t.renderW = false, m.width
+	}
+	switch t.pin {
+	case pinTop:
+		if t.loaded {
+			t.vp.GotoTop()
+			t.pin = keepOffset
+		}
+	case pinBottom:
+		t.vp.GotoBottom()
+		t.pin = keepOffset
+	}
+}
+
+// threadHeader is the subject and the ticket's facts.
+func (m *model) threadHeader() []string {
+	s, r := m.styles, m.thread.row
+	title := s.Title.Render(fmt.Sprintf("#%d %s", r.Number, r.Subject))
+	var facts []string
+	if r.State != "" {
+		facts = append(facts, r.State)
+	}
+	if r.Project != "" {
+		facts = append(facts, r.Project)
+	}
+	switch {
+	case r.RequesterName != "" && r.Requester != "":
+		facts = append(facts, r.RequesterName+" <"+r.Requester+">")
+	case r.Requester != "":
+		facts = append(facts, r.Requester)
+	}
+	if len(r.Labels) > 0 {
+		facts = append(facts, "labels: "+strings.Join(r.Labels, ", "))
+	}
+	return []string{
+		title,
+		s.Dim.Render(strings.Join(facts, " · ")),
+		s.Rule.Render(strings.Repeat("─", max(m.width, 1))),
+	}
+}
+
+// threadView draws the open thread and, below it, the composer.
+func (m *model) threadView() []string {
+	lines := m.threadHeader()
+	lines = append(lines, strings.Split(m.thread.vp.View(), "\n")...)
+	if m.compose != nil {
+		lines = append(lines, m.compose.view(m.styles, m.width)...)
+	}
+	return lines
+}
+
+// threadContent renders the messages at width w, for the viewport.
+func (m *model) threadContent(w int) []string {
+	t, s := m.thread, m.styles
+	switch {
+	case t.err != "":
+		return []string{s.Error.Render("error: " + t.err)}
+	case !t.loaded:
+		return []string{s.Dim.Render("loading…")}
+	}
+	msgs := append([]messageView(nil), t.msgs...)
+	for _, p := range t.pending {
+		msgs = append(msgs, p.view)
+	}
+	if len(msgs) == 0 {
+		return []string{s.Dim.Render("no messages")}
+	}
+	var out []string
+	for i, mv := range msgs {
+		if i > 0 {
+			out = append(out, "")
+		}
+		out = append(out, m.messageLines(mv, w)...)
+	}
+	return out
+}
+
+// messageLines renders one message: author line, warnings, attachments,
+// body.
+func (m *model) messageLines(mv messageView, w int) []string {
+	s := m.styles
+	date := mv.Date.In(m.now().Location()).Format("2006-01-02 15:04")
+	var head string
+	bodyStyle, gutter := s.Body, ""
+	switch mv.Kind {
+	case store.KindCustomer:
+		head = s.Customer.Render(clip("Support Bot on behalf of "+orUnknown(mv.From), w))
+	case store.KindReply:
+		head = s.Staff.Render(clip(orUnknown(mv.FromName)+" (reply)", w))
+	case store.KindNote:
+		head = s.NoteBadge.Render(" NOTE ") + " " + s.Note.Render("internal note by "+orUnknown(mv.FromName))
+		bodyStyle, gutter = s.Note, "│ "
+	default: // automated mail, ours or theirs
+		who := mv.From
+		if mv.FromName != "" {
+			who = mv.FromName
+		}
+		head = "auto: " + orUnknown(who)
+		if mv.AutoReason != "" {
+			head += " (" + mv.AutoReason + ")"
+		}
+		head = s.Auto.Render(head)
+	}
+	head += s.Dim.Render(" · " + date)
+	switch mv.Outbox {
+	case store.OutboxQueued, store.OutboxSending:
+		head += " " + s.Queued.Render(mv.Outbox)
+	case store.OutboxFailed:
+		mark := "failed"
+		if mv.OutboxError != "" {
+			mark += ": " + mv.OutboxError
+		}
+		head += " " + s.Failed.Render(mark)
+	}
+	lines := []string{clip(head, w)}
+	if mv.Warning != "" {
+		lines = append(lines, s.Warning.Render(clip("⚠ "+mv.Warning, w)))
+	}
+	for _, a := range mv.Attachments {
+		desc := "attached: " + a.Name + " ("
+		if a.Type != "" {
+			desc += a.Type + ", "
+		}
+		desc += humanSize(a.Size) + ")"
+		lines = append(lines, s.Attach.Render(clip(desc, w)))
+	}
+	if mv.Body != "" {
+		for _, l := range wrap(mv.Body, w-len([]rune(gutter))) {
+			lines = append(lines, bodyStyle.Render(gutter+l))
+		}
+	}
+	return lines
+}
+
+// orUnknown stands in for an empty name or address.
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
+}
+
+// dropStored forgets the pending replies that a read now shows.
+func (t *threadState) dropStored() {
+	have := map[string]bool{}
+	for _, mv := range t.msgs {
+		have[mv.MessageID] = true
+	}
+	kept := t.pending[:0]
+	for _, p := range t.pending {
+		if p.messageID == "" || !have[p.messageID] {
+			kept = append(kept, p)
+		}
+	}
+	t.pending = kept
+}
