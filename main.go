@@ -309,13 +309,13 @@ func runTUI(c common) error {
 	if len(names) == 0 {
 		title = "desk — " + s.dbPath
 	}
-	return interactive(st, s.accounts, tui.Options{Author: staffName(s.cfg), Title: title, Offline: len(s.accounts) == 0}, c.debug)
+	log, closeLog := logger(c.debug)
+	defer closeLog()
+	return interactive(st, s.accounts, tui.Options{Author: staffName(s.cfg), Title: title, Offline: len(s.accounts) == 0}, log)
 }
 
 // interactive runs the TUI with the accounts syncing in the background.
-func interactive(st *store.Store, accounts []*mail.Account, opts tui.Options, debug bool) error {
-	log, closeLog := logger(debug)
-	defer closeLog()
+func interactive(st *store.Store, accounts []*mail.Account, opts tui.Options, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	p := tea.NewProgram(tui.New(st, opts), tea.WithContext(ctx))
@@ -351,9 +351,11 @@ func runDemo(c common, args []string) error {
 		defer os.RemoveAll(dir)
 		dbPath = filepath.Join(dir, "desk.db")
 	}
+	log, closeLog := logger(c.debug)
+	defer closeLog()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	d, err := demo.Start(ctx, demo.Options{CustomerDelay: *delay, NewMailAfter: *newMail})
+	d, err := demo.Start(ctx, demo.Options{CustomerDelay: *delay, NewMailAfter: *newMail, Log: log})
 	if err != nil {
 		return err
 	}
@@ -364,7 +366,7 @@ func runDemo(c common, args []string) error {
 		return err
 	}
 	defer st.Close()
-	return interactive(st, []*mail.Account{d.Account}, tui.Options{Author: "Ana", Title: "desk — demo (" + demo.Desk + ")"}, c.debug)
+	return interactive(st, []*mail.Account{d.Account}, tui.Options{Author: "Ana", Title: "desk — demo (" + demo.Desk + ")"}, log)
 }
 
 // runSync syncs headless: once, or until SIGINT/SIGTERM.

@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	netmail "net/mail"
 	"net/textproto"
 	"strings"
 	"sync"
@@ -23,6 +26,8 @@ type Options struct {
 	// NewMailAfter is when a new customer mail arrives while the demo runs
 	// (it gets a thank-you, live); 0 means never.
 	NewMailAfter time.Duration
+	// Log receives the simulated customer's failures; nil discards them.
+	Log *slog.Logger
 }
 
 // Demo is a seeded in-process mail system with a simulated customer.
@@ -34,6 +39,7 @@ type Demo struct {
 	Seeded int
 
 	ctx     context.Context
+	log     *slog.Logger
 	wg      sync.WaitGroup
 	answers int
 }
@@ -51,7 +57,11 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		sys.Close()
 		return nil, fmt.Errorf("demo seed: %w", err)
 	}
-	d := &Demo{System: sys, Seeded: n, ctx: ctx, Account: &mail.Account{
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	d := &Demo{System: sys, Seeded: n, ctx: ctx, log: log, Account: &mail.Account{
 		Name: "demo", Address: Desk, IMAP: "imap://" + sys.IMAPAddr, SMTP: "smtp://" + sys.SMTPAddr,
 		User: Desk, Password: Password, TLS: "none", DefaultProject: "general",
 		ProjectNames: map[string]string{"billing": "Billing", "app": "App"},
@@ -84,7 +94,9 @@ func (d *Demo) later(delay time.Duration, fn func() error) {
 		select {
 		case <-d.ctx.Done():
 		case <-time.After(delay):
-			_ = fn()
+			if err := fn(); err != nil {
+				d.log.Warn("demo customer could not write", "err", err)
+			}
 		}
 	}()
 }
@@ -96,7 +108,10 @@ func (d *Demo) customerReads(del Delivery, delay time.Duration) {
 	if err != nil || !strings.EqualFold(h.Get(mail.HeaderKind), "reply") || len(del.To) == 0 {
 		return
 	}
-	customer := del.To[0]
+	customer, name := del.To[0], ""
+	if to, err := netmail.ParseAddress(h.Get("To")); err == nil {
+		name = to.Name
+	}
 	replyTo := strings.Trim(h.Get("Reply-To"), "<> ")
 	if i := strings.LastIndexByte(replyTo, '<'); i >= 0 {
 		replyTo = strings.Trim(replyTo[i:], "<>")
@@ -109,13 +124,22 @@ func (d *Demo) customerReads(del Delivery, delay time.Duration) {
 	d.answers++
 	answer := fmt.Sprintf("live-answer-%d@%s", d.answers, strings.SplitN(customer, "@", 2)[1])
 	d.later(delay, func() error {
-		raw := message(customer, customer, replyTo, subject, answer, msgID, time.Now(),
+		raw := message(name, customer, replyTo, subject, answer, msgID, time.Now(),
 			"Thank you, that solved it!\n\nHave a nice day.", nil, false, "")
 		return d.send(customer, []string{replyTo}, raw)
 	})
 }
 
-// send submits raw through the demo's SMTP server, like a customer's MUA.
+// send submits raw through the demo's SMTP server, like a customer's MUA
+// (in clear text: the demo server is on loopback and has no certificate).
 func (d *Demo) send(from string, to []string, raw []byte) error {
-	return smtp.SendMail(d.SMTPAddr, nil, from, to, bytes.NewReader(raw))
+	c, err := smtp.Dial(d.SMTPAddr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.SendMail(from, to, bytes.NewReader(raw)); err != nil {
+		return err
+	}
+	return c.Quit()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"mime"
+	netmail "net/mail"
 	"strings"
 	"time"
 )
@@ -37,14 +38,14 @@ type seedMail struct {
 // seed is the demo mailbox: realistic mail to two projects.
 var seed = []seedMail{
 	{name: "Alice Martin", addr: "alice@example.net", project: "billing", subject: "Charged twice for the March invoice", hours: 70,
-		body: "Hi,\n\nmy card was charged twice for invoice INV-2093 (49.00 EUR each).\nCould you refund one of the two payments?\n\nThanks,\nAlice",
+		body:   "Hi,\n\nmy card was charged twice for invoice INV-2093 (49.00 EUR each).\nCould you refund one of the two payments?\n\nThanks,\nAlice",
 		labels: []string{"refund"},
 		thread: []followUp{
 			{staff: "Ana", hours: 68, body: "Hi Alice,\n\nsorry about that. I can see both charges; the second one is refunded\nnow and should reach your card within 5 business days.\n\nAna"},
 			{hours: 20, body: "Thanks Ana, I see the refund pending on my statement.\n\n> the second one is refunded now\n\nAlice"},
 		}},
 	{name: "Bruno Keller", addr: "bruno.keller@example.org", project: "app", subject: "App crashes when I open settings", hours: 50,
-		body: "Since the last update (4.2.0) the app closes as soon as I tap Settings.\nAndroid 14, Pixel 7. The crash log is attached.\n\nBruno",
+		body:       "Since the last update (4.2.0) the app closes as soon as I tap Settings.\nAndroid 14, Pixel 7. The crash log is attached.\n\nBruno",
 		attachment: "crash-4.2.0.log"},
 	{name: "Chen Wei", addr: "chen.wei@example.cn", project: "app", subject: "Cannot log in with SSO", hours: 47,
 		body: "Our company SSO login loops back to the login page. Password login works.\nWe use Okta. Anything changed on your side?\n\nChen",
@@ -124,7 +125,7 @@ var seed = []seedMail{
 func message(fromName, from, to, subject, msgID, inReplyTo string, date time.Time, body string, extra []string, html bool, attachment string) []byte {
 	var b bytes.Buffer
 	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
-	h("From", mime.QEncoding.Encode("utf-8", fromName)+" <"+from+">")
+	h("From", (&netmail.Address{Name: fromName, Address: from}).String())
 	h("To", to)
 	h("Subject", mime.QEncoding.Encode("utf-8", subject))
 	h("Date", date.Format(time.RFC1123Z))

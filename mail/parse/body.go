@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/emersion/go-message"
@@ -252,11 +253,15 @@ func (p *parser) mediaParams(key, v string) (string, map[string]string) {
 	return mediaType, params
 }
 
-// paramRe matches one parameter: a key, '=', and a quoted or bare value.
-var paramRe = regexp.MustCompile(`;\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)`)
+// paramRe matches one parameter: a key after a semicolon or a blank, '=',
+// and a quoted or bare value.
+var paramRe = regexp.MustCompile(`[;\s]\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)`)
 
 // quotedPairRe matches a backslash escape in a quoted string.
 var quotedPairRe = regexp.MustCompile(`\\(.)`)
+
+// commentRe matches a comment in a field value.
+var commentRe = regexp.MustCompile(`\([^()]*\)`)
 
 // sectionRe matches the RFC 2231 section suffix of a parameter name: "*2",
 // "*2*" or "*".
@@ -266,8 +271,9 @@ var sectionRe = regexp.MustCompile(`\*(\d+)?\*?$`)
 // errors. It joins RFC 2231 continuations and decodes extended values;
 // rfc2231 tells which parameters used that syntax.
 func (p *parser) looseParams(v string) (mediaType string, params map[string]string, rfc2231 map[string]bool) {
-	mediaType, _, _ = strings.Cut(v, ";")
-	mediaType = strings.ToLower(strings.Trim(strings.TrimSpace(mediaType), `"`))
+	if f := strings.FieldsFunc(v, func(r rune) bool { return r == ';' || unicode.IsSpace(r) }); len(f) > 0 {
+		mediaType = strings.ToLower(strings.Trim(f[0], `"`))
+	}
 
 	type section struct {
 		n        int
@@ -282,6 +288,8 @@ func (p *parser) looseParams(v string) (mediaType string, params map[string]stri
 		if strings.HasPrefix(value, `"`) {
 			value = strings.TrimSuffix(strings.TrimPrefix(value, `"`), `"`)
 			value = quotedPairRe.ReplaceAllString(value, "$1")
+		} else {
+			value = strings.TrimSpace(commentRe.ReplaceAllString(value, ""))
 		}
 		s := section{value: value, extended: strings.HasSuffix(name, "*")}
 		if loc := sectionRe.FindStringSubmatchIndex(name); loc != nil {
@@ -393,7 +401,7 @@ func decodeBase64(b []byte) (out []byte, clean bool) {
 func (p *parser) decodeCharset(cs string, b []byte) string {
 	cs = strings.ToLower(strings.Trim(cs, " \t\"'"))
 	switch cs {
-	case "", "utf-8", "utf8", "us-ascii", "ascii":
+	case "", "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "ansi-x3.4-1968":
 		if isUTF8(string(b)) {
 			return string(b)
 		}

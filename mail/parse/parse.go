@@ -88,6 +88,7 @@ func (p *parser) warnf(format string, args ...any) {
 	p.msg.Warnings = append(p.msg.Warnings, w)
 }
 
+// parse fills p.msg from raw.
 func (p *parser) parse(raw []byte) {
 	m := p.msg
 	h, body := p.readMessage(raw)
@@ -217,11 +218,6 @@ func (p *parser) decodeWords(s string) string {
 	return strings.ToValidUTF8(out, "\uFFFD")
 }
 
-// wordDecoder returns a decoder for encoded words in address lists.
-func (p *parser) wordDecoder() *mime.WordDecoder {
-	return &mime.WordDecoder{CharsetReader: p.wordCharset}
-}
-
 // addressList parses the address list in the first field named key. When the
 // list is malformed it keeps every address it can still find.
 func (p *parser) addressList(h mail.Header, key string) []Address {
@@ -229,21 +225,25 @@ func (p *parser) addressList(h mail.Header, key string) []Address {
 	if strings.TrimSpace(v) == "" {
 		return nil
 	}
-	return p.parseAddresses(key, v)
+	list, ok := p.parseAddresses(v)
+	if !ok {
+		p.warnf("malformed %s header: kept the addresses that could be read", key)
+	}
+	return list
 }
 
-// parseAddresses parses the address list v read from the field key.
-func (p *parser) parseAddresses(key, v string) []Address {
-	ap := netmail.AddressParser{WordDecoder: p.wordDecoder()}
+// parseAddresses parses the address list v. When v is malformed it returns
+// the addresses it can still find and false.
+func (p *parser) parseAddresses(v string) ([]Address, bool) {
+	ap := netmail.AddressParser{WordDecoder: &mime.WordDecoder{CharsetReader: p.wordCharset}}
 	list, err := ap.ParseList(v)
 	if err == nil {
 		out := make([]Address, 0, len(list))
 		for _, a := range list {
 			out = append(out, Address{Name: cleanName(a.Name), Addr: strings.ToLower(a.Address)})
 		}
-		return out
+		return out, true
 	}
-	p.warnf("malformed %s header: kept the addresses that could be read", key)
 	var out []Address
 	for piece := range strings.SplitSeq(v, ",") {
 		if a, err := ap.Parse(piece); err == nil {
@@ -252,7 +252,7 @@ func (p *parser) parseAddresses(key, v string) []Address {
 			out = append(out, Address{Addr: addr})
 		}
 	}
-	return out
+	return out, false
 }
 
 // cleanName puts a display name on one line.
@@ -285,7 +285,10 @@ func (p *parser) recipients(h mail.Header) []string {
 	seen := map[string]bool{}
 	for _, key := range recipientHeaders {
 		for _, v := range h.Values(key) {
-			for _, a := range p.parseAddresses(key, p.fixHeader(key, v)) {
+			// These fields are often free text ("mailing list x@y"), so a
+			// malformed one is no news worth a warning.
+			list, _ := p.parseAddresses(p.fixHeader(key, v))
+			for _, a := range list {
 				if a.Addr != "" && !seen[a.Addr] {
 					seen[a.Addr] = true
 					out = append(out, a.Addr)
@@ -340,14 +343,29 @@ func looseIDs(v string) []string {
 	return ids
 }
 
+// looseDateLayouts are broken Date forms seen in real mail, tried when
+// net/mail cannot parse a date. A date without a zone is read as UTC.
+var looseDateLayouts = []string{
+	"Mon, _2 Jan 2006 15:04:05",
+	"Mon _2 Jan 2006 15:04:05 -0700",
+	"Mon Jan _2 15:04:05 2006",
+}
+
 // date parses the Date field; it is zero when missing or unparseable.
 func (p *parser) date(h mail.Header) time.Time {
 	t, err := h.Date()
-	if err != nil {
-		p.warnf("unparseable Date header %s: date left empty", quote(p.value(h, "Date")))
-		return time.Time{}
+	if err == nil {
+		return t
 	}
-	return t
+	v := strings.Join(strings.Fields(p.value(h, "Date")), " ")
+	for _, layout := range looseDateLayouts {
+		if t, err := time.Parse(layout, v); err == nil {
+			p.warnf("malformed Date header %s: read leniently", quote(v))
+			return t
+		}
+	}
+	p.warnf("unparseable Date header %s: date left empty", quote(v))
+	return time.Time{}
 }
 
 // quote quotes a value taken from the mail for a warning, cut to a

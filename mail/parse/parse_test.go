@@ -320,6 +320,26 @@ kept
 			warning: "malformed Content-Type header",
 		},
 		{
+			name: "content-type without semicolon and with a comment",
+			raw: crlf(`From: a@example.test
+Content-Type: multipart/mixed; boundary=b
+
+--b
+Content-Type: text/plain; charset=iso-8859-1 (Western)
+Content-Transfer-Encoding: quoted-printable
+
+caf=E9
+--b
+Content-Type: application/pdf name="Invoice 7.pdf"
+
+PDF
+--b--
+`),
+			text:    "café",
+			atts:    []Attachment{{Filename: "Invoice 7.pdf", ContentType: "application/pdf", Size: 3}},
+			warning: "malformed Content-Type header",
+		},
+		{
 			name: "broken base64",
 			raw: crlf(`From: a@example.test
 Content-Type: text/plain
@@ -492,6 +512,22 @@ x
 			warning: `unparseable Date header "yesterday at noon"`,
 		},
 		{
+			name: "date without zone",
+			raw:  crlf("Date: Tue, 03 Dec 2002 15:20:18\n\nx\n"),
+			check: func(m *Message) bool {
+				return m.Date.Equal(time.Date(2002, 12, 3, 15, 20, 18, 0, time.UTC))
+			},
+			warning: "malformed Date header",
+		},
+		{
+			name: "asctime date",
+			raw:  crlf("Date: Sat Sep 21 08:18:08 2002\n\nx\n"),
+			check: func(m *Message) bool {
+				return m.Date.Equal(time.Date(2002, 9, 21, 8, 18, 8, 0, time.UTC))
+			},
+			warning: "malformed Date header",
+		},
+		{
 			name:  "missing date",
 			raw:   crlf("From: a@example.test\n\nx\n"),
 			check: func(m *Message) bool { return m.Date.IsZero() },
@@ -503,12 +539,13 @@ X-Original-To: Support+Billing@Desk.TEST
 Envelope-To: <other@desk.test>
 Delivered-To: second@desk.test
 X-Forwarded-To: fwd@desk.test, fwd2@desk.test
+X-Delivered-To: mailing list list@desk.test
 
 x
 `),
 			check: func(m *Message) bool {
 				return reflect.DeepEqual(m.Recipients,
-					[]string{"support+billing@desk.test", "second@desk.test", "other@desk.test", "fwd@desk.test", "fwd2@desk.test"})
+					[]string{"support+billing@desk.test", "second@desk.test", "list@desk.test", "other@desk.test", "fwd@desk.test", "fwd2@desk.test"})
 			},
 		},
 		{
