@@ -50,6 +50,13 @@ func (a *Account) ingest(tx *store.Tx, acct *store.Account, m fetched) (int64, e
 	if claimed, err := tx.ClaimUID(acct.ID, msgID, m.UID); err != nil || claimed {
 		return 0, err
 	}
+	fromDesk := isDeskAddress(a.Address, p.From.Addr)
+	if fromDesk {
+		// A second copy of our own mail (an APPEND repeated after a crash).
+		if dup, err := tx.HasMessageID(acct.ID, msgID); err != nil || dup {
+			return 0, err
+		}
+	}
 	historic := m.UID < acct.BaselineUID
 	date := p.Date
 	if date.IsZero() {
@@ -70,7 +77,6 @@ func (a *Account) ingest(tx *store.Tx, acct *store.Account, m fetched) (int64, e
 	for _, at := range p.Attachments {
 		msg.Attachments = append(msg.Attachments, store.Attachment{Filename: at.Filename, ContentType: at.ContentType, Size: at.Size})
 	}
-	fromDesk := isDeskAddress(a.Address, p.From.Addr)
 	switch {
 	case fromDesk:
 		msg.Kind = deskKind(m.Raw, p.Auto)

@@ -98,6 +98,13 @@ func (t *Tx) HasUID(accountID int64, uid uint32) (bool, error) {
 	return n > 0, err
 }
 
+// HasMessageID reports whether a message with this Message-ID is stored.
+func (t *Tx) HasMessageID(accountID int64, messageID string) (bool, error) {
+	var n int
+	err := t.tx.QueryRow(`SELECT count(*) FROM messages WHERE account_id = ? AND message_id = ?`, accountID, messageID).Scan(&n)
+	return n > 0, err
+}
+
 // ClaimUID gives uid to a stored message with this Message-ID that has no
 // UID yet (a reply written here whose copy came back from the mailbox, or a
 // message seen before a UIDVALIDITY change). It reports whether one matched.
