@@ -343,3 +343,54 @@ func TestLoopDovecot(t *testing.T) {
 		sink:     sink,
 	})
 }
+
+// TestCLIErrors: user errors are one clear line on stderr with exit status 2
+// (1 for a missing ticket), never a stack trace.
+func TestCLIErrors(t *testing.T) {
+	dir := t.TempDir()
+	badKey := filepath.Join(dir, "bad-key.toml")
+	os.WriteFile(badKey, []byte("[accounts.a]\naddress = \"support@x.test\"\nimpa = \"imap://127.0.0.1\"\n"), 0o600)
+	badSyntax := filepath.Join(dir, "bad-syntax.toml")
+	os.WriteFile(badSyntax, []byte("[staff]\nname = \"Ana\"\nthis is not toml\n"), 0o600)
+	remote := filepath.Join(dir, "remote-plain.toml")
+	os.WriteFile(remote, []byte("[accounts.a]\naddress = \"support@x.test\"\nimap = \"imap://mail.x.test\"\nsmtp = \"smtp://mail.x.test\"\nuser = \"u\"\npassword_env = \"P\"\ntls = \"none\"\n"), 0o600)
+	empty := filepath.Join(dir, "empty.toml")
+	os.WriteFile(empty, nil, 0o600)
+	sys, err := demo.NewSystem()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	sys.AddUser(deskAddr)
+	env := loopEnv{imapAddr: sys.IMAPAddr, password: demo.Password, sink: sys}
+	deskRun(t, env, dir, "", "sync", "--once") // a valid store in dir
+
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"list", "--config", badKey}, 2, "unknown key accounts.a.impa"},
+		{[]string{"list", "--config", badSyntax}, 2, "bad-syntax.toml:3"},
+		{[]string{"sync", "--once", "--config", remote}, 2, "only accepted for loopback"},
+		{[]string{"list", "--config", empty, "--db", filepath.Join(dir, "none.db")}, 2, "no store at"},
+		{[]string{"show", "999", "--config", filepath.Join(dir, "config.toml"), "--db", filepath.Join(dir, "desk.db")}, 1, "ticket #999: not found"},
+		{[]string{"show", "abc", "--config", empty}, 2, "not a ticket number"},
+		{[]string{"frobnicate"}, 2, "unknown command"},
+		{[]string{"--config", empty}, 2, "desk demo"},
+	}
+	for _, c := range cases {
+		cmd := exec.Command(deskBinary, c.args...)
+		cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+dir, "XDG_CONFIG_HOME="+dir, "XDG_DATA_HOME="+dir)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		if code != c.code || !strings.Contains(stderr.String(), c.want) || strings.Contains(stderr.String(), "goroutine") {
+			t.Errorf("desk %v: exit %d, stderr %q; want exit %d and %q", c.args, code, stderr.String(), c.code, c.want)
+		}
+	}
+}

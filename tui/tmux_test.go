@@ -43,7 +43,9 @@ func (s *tmuxSession) waitFor(want string, limit time.Duration) string {
 	}
 }
 
-func (s *tmuxSession) keys(keys ...string) { s.tmux(append([]string{"send-keys", "-t", "desk"}, keys...)...) }
+func (s *tmuxSession) keys(keys ...string) {
+	s.tmux(append([]string{"send-keys", "-t", "desk"}, keys...)...)
+}
 
 func (s *tmuxSession) text(text string) { s.tmux("send-keys", "-t", "desk", "-l", text) }
 

@@ -41,6 +41,8 @@ type System struct {
 	// SMTPPassword is what SMTP AUTH accepts (Password unless changed
 	// before use, e.g. to share a real IMAP server's password in tests).
 	SMTPPassword string
+	// RcptError, when set, may refuse a recipient (tests of SMTP failures).
+	RcptError func(rcpt string) error
 
 	mem  *imapmemserver.Server
 	imap *imapserver.Server
@@ -187,6 +189,11 @@ func (ss *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
 func (ss *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if !strings.Contains(to, "@") {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "bad recipient address"}
+	}
+	if ss.sys.RcptError != nil {
+		if err := ss.sys.RcptError(to); err != nil {
+			return err
+		}
 	}
 	ss.to = append(ss.to, to)
 	return nil
