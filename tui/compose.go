@@ -43,6 +43,7 @@ func (m *model) openComposer(kind string) {
 	c.setDark(m.isDark)
 	c.ta.Focus()
 	m.compose = c
+	t.pin = pinBottom // the newest message is the one answered
 	m.help.ShowAll = false
 }
 
@@ -56,7 +57,7 @@ func (c *composer) setDark(dark bool) {
 
 // textareaHeight is the editor's height for a window height.
 func textareaHeight(windowH int) int {
-	return min(max((windowH-6)/3, 2), 10)
+	return min(max((windowH-6)/4, 2), 10)
 }
 
 // setSize fits the editor to the window.

@@ -37,12 +37,12 @@ type seedMessage struct {
 }
 
 type seedTicket struct {
-	number                       int64
-	subject, requester, name     string
-	project                      string
-	closed, read                 bool
-	labels                       []string
-	messages                     []seedMessage
+	number                   int64
+	subject, requester, name string
+	project                  string
+	closed, read             bool
+	labels                   []string
+	messages                 []seedMessage
 }
 
 func seedTickets() []seedTicket {
@@ -291,7 +291,17 @@ func (h *harness) screen() string {
 	return ansi.Strip(h.m.View().Content)
 }
 
-// key is a printable key press.
+// goldenScreen is the screen with trailing spaces cut from every line, so
+// golden files survive editors.
+func (h *harness) goldenScreen() string {
+	lines := strings.Split(h.screen(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// keyOf is a printable key press.
 func keyOf(r rune) tea.KeyPressMsg { return tea.KeyPressMsg{Code: r, Text: string(r)} }
 
 var (

@@ -5,14 +5,14 @@ import "charm.land/bubbles/v2/key"
 // KeyMap holds every key binding of the interface with its help text. Which
 // bindings are live depends on the screen; the help line shows those.
 type KeyMap struct {
-	Up           key.Binding
-	Down         key.Binding
-	PageUp       key.Binding
-	PageDown     key.Binding
-	HalfPageUp   key.Binding
-	HalfPageDown key.Binding
-	Top          key.Binding
-	Bottom       key.Binding
+	Up           key.Binding // move up a row or a line
+	Down         key.Binding // move down a row or a line
+	PageUp       key.Binding // move up a page
+	PageDown     key.Binding // move down a page
+	HalfPageUp   key.Binding // scroll a thread up half a page
+	HalfPageDown key.Binding // scroll a thread down half a page
+	Top          key.Binding // go to the first row or line
+	Bottom       key.Binding // go to the last row or line
 
 	Open   key.Binding // open the ticket or search result under the cursor
 	Filter key.Binding // cycle the list's state filter

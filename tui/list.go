@@ -179,12 +179,12 @@ func (m *model) columns() listColumns {
 	fixed := 3 + c.num + 1 + c.state + 1 + 1 + c.age
 	rest := m.width - fixed
 	switch {
-	case rest >= 70:
+	case rest >= 80:
 		c.requester, c.project = 26, 12
-	case rest >= 50:
+	case rest >= 60:
 		c.requester, c.project = 20, 10
-	case rest >= 34:
-		c.requester = rest / 3
+	case rest >= 36:
+		c.requester = rest / 3 // the project goes first
 	}
 	c.subject = rest
 	if c.requester > 0 {

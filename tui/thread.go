@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"desk/store"
 )
@@ -179,16 +180,16 @@ func (m *model) layoutThread() {
 		t.vp.SetYOffset(off)
 		t.dirty, t.renderW = false, m.width
 	}
+	if !t.loaded {
+		return // a pin waits for the messages
+	}
 	switch t.pin {
 	case pinTop:
-		if t.loaded {
-			t.vp.GotoTop()
-			t.pin = keepOffset
-		}
+		t.vp.GotoTop()
 	case pinBottom:
 		t.vp.GotoBottom()
-		t.pin = keepOffset
 	}
+	t.pin = keepOffset
 }
 
 // threadHeader is the subject and the ticket's facts.
@@ -258,40 +259,48 @@ func (m *model) threadContent(w int) []string {
 // body.
 func (m *model) messageLines(mv messageView, w int) []string {
 	s := m.styles
-	date := mv.Date.In(m.now().Location()).Format("2006-01-02 15:04")
+	// The author shrinks first, so the date and the delivery mark stay.
+	rest := s.Dim.Render(" · " + mv.Date.In(m.now().Location()).Format("2006-01-02 15:04"))
+	switch mv.Outbox {
+	case store.OutboxQueued, store.OutboxSending:
+		rest += " " + s.Queued.Render(mv.Outbox)
+	}
+	whoW := max(w-ansi.StringWidth(rest), min(w, 16))
 	var head string
 	bodyStyle, gutter := s.Body, ""
 	switch mv.Kind {
 	case store.KindCustomer:
-		head = s.Customer.Render(clip("Support Bot on behalf of "+orUnknown(mv.From), w))
+		head = s.Customer.Render(clip("Support Bot on behalf of "+orUnknown(mv.From), whoW))
 	case store.KindReply:
-		head = s.Staff.Render(clip(orUnknown(mv.FromName)+" (reply)", w))
+		head = s.Staff.Render(clip(orUnknown(mv.FromName)+" (reply)", whoW))
 	case store.KindNote:
-		head = s.NoteBadge.Render(" NOTE ") + " " + s.Note.Render("internal note by "+orUnknown(mv.FromName))
+		const badge = " NOTE "
+		head = s.NoteBadge.Render(badge) + " " +
+			s.Note.Render(clip("internal note by "+orUnknown(mv.FromName), whoW-len(badge)-1))
 		bodyStyle, gutter = s.Note, "│ "
 	default: // automated mail, ours or theirs
 		who := mv.From
 		if mv.FromName != "" {
 			who = mv.FromName
 		}
-		head = "auto: " + orUnknown(who)
+		text := "auto: " + orUnknown(who)
 		if mv.AutoReason != "" {
-			head += " (" + mv.AutoReason + ")"
+			text += " (" + mv.AutoReason + ")"
 		}
-		head = s.Auto.Render(head)
+		head = s.Auto.Render(clip(text, whoW))
 	}
-	head += s.Dim.Render(" · " + date)
-	switch mv.Outbox {
-	case store.OutboxQueued, store.OutboxSending:
-		head += " " + s.Queued.Render(mv.Outbox)
-	case store.OutboxFailed:
-		mark := "failed"
-		if mv.OutboxError != "" {
-			mark += ": " + mv.OutboxError
-		}
-		head += " " + s.Failed.Render(mark)
-	}
+	head += rest
 	lines := []string{clip(head, w)}
+	if mv.Outbox == store.OutboxFailed {
+		// A failure is not retried by itself: show all of it, wrapped.
+		text := "failed"
+		if mv.OutboxError != "" {
+			text += ": " + mv.OutboxError
+		}
+		for _, l := range wrap(text, w) {
+			lines = append(lines, s.Failed.Render(l))
+		}
+	}
 	if mv.Warning != "" {
 		lines = append(lines, s.Warning.Render(clip("⚠ "+mv.Warning, w)))
 	}
@@ -304,7 +313,7 @@ func (m *model) messageLines(mv messageView, w int) []string {
 		lines = append(lines, s.Attach.Render(clip(desc, w)))
 	}
 	if mv.Body != "" {
-		for _, l := range wrap(mv.Body, w-len([]rune(gutter))) {
+		for _, l := range wrap(mv.Body, w-ansi.StringWidth(gutter)) {
 			lines = append(lines, bodyStyle.Render(gutter+l))
 		}
 	}
