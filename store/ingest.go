@@ -164,9 +164,10 @@ func (t *Tx) IsParticipant(ticketID int64, addr string) (bool, error) {
 	if err != nil || n > 0 {
 		return n > 0, err
 	}
+	padded := " " + addr + " "
 	err = t.tx.QueryRow(`SELECT count(*) FROM messages WHERE ticket_id = ? AND (from_addr = ?
-		OR (' ' || to_addrs || ' ') LIKE ? OR (' ' || cc_addrs || ' ') LIKE ?)`,
-		ticketID, addr, "% "+addr+" %", "% "+addr+" %").Scan(&n)
+		OR instr(' ' || to_addrs || ' ', ?) > 0 OR instr(' ' || cc_addrs || ' ', ?) > 0)`,
+		ticketID, addr, padded, padded).Scan(&n)
 	return n > 0, err
 }
 
@@ -205,10 +206,11 @@ func (t *Tx) AddMessage(accountID int64, m *Message) error {
 	}
 	res, err := t.tx.Exec(`INSERT INTO messages (account_id, ticket_id, uid, message_id, in_reply_to, refs,
 		from_addr, from_name, to_addrs, cc_addrs, subject, date, kind, body, attachments, auto_reason,
-		parse_warning, threaded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		parse_warning, threaded_by, spam_score, unverified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		accountID, ticket, uid, m.MessageID, m.InReplyTo, strings.Join(m.References, " "),
 		strings.ToLower(m.From), m.FromName, strings.ToLower(strings.Join(m.To, " ")), strings.ToLower(strings.Join(m.Cc, " ")),
-		m.Subject, formatTime(m.Date), m.Kind, m.Body, atts, m.AutoReason, m.ParseWarning, m.ThreadedBy)
+		m.Subject, formatTime(m.Date), m.Kind, m.Body, atts, m.AutoReason, m.ParseWarning, m.ThreadedBy,
+		m.SpamScore, m.Unverified)
 	if err != nil {
 		return fmt.Errorf("store: add message %s: %w", m.MessageID, err)
 	}

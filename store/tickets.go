@@ -41,6 +41,9 @@ type Ticket struct {
 	Updated       time.Time `json:"updated"`
 	Unread        bool      `json:"unread"`
 	Unsubscribed  bool      `json:"unsubscribed"`
+	Assignee      string    `json:"assignee"`
+	Spam          bool      `json:"spam"`
+	SpamScore     float64   `json:"spam_score"`
 	RootMessageID string    `json:"-"`
 }
 
@@ -71,6 +74,8 @@ type Message struct {
 	AutoReason   string       `json:"auto_reason,omitempty"`
 	ParseWarning string       `json:"parse_warning,omitempty"`
 	ThreadedBy   string       `json:"threaded_by,omitempty"`
+	SpamScore    float64      `json:"spam_score,omitempty"`
+	Unverified   string       `json:"unverified,omitempty"`
 	// Outbox is the delivery state of a reply or note written here
 	// (queued, sending, sent, failed); empty for mail that came in.
 	Outbox      string `json:"outbox,omitempty"`
@@ -85,6 +90,7 @@ type ListFilter struct {
 
 const ticketColumns = `t.id, a.name, t.number, t.project, t.subject, t.requester, t.requester_name,
 	t.reply_key, t.state, t.root_message_id, t.created, t.updated, t.unread, t.unsubscribed,
+	t.assignee, t.spam, t.spam_score,
 	(SELECT count(*) FROM messages m WHERE m.ticket_id = t.id),
 	(SELECT coalesce(group_concat(label, char(31)), '') FROM (SELECT label FROM ticket_labels l WHERE l.ticket_id = t.id ORDER BY label))`
 
@@ -93,16 +99,17 @@ type rowScanner interface{ Scan(dest ...any) error }
 func scanTicket(r rowScanner) (*Ticket, error) {
 	var t Ticket
 	var created, updated, labels string
-	var unread, unsub int
+	var unread, unsub, spam int
 	if err := r.Scan(&t.ID, &t.Account, &t.Number, &t.Project, &t.Subject, &t.Requester, &t.RequesterName,
-		&t.ReplyKey, &t.State, &t.RootMessageID, &created, &updated, &unread, &unsub, &t.Messages, &labels); err != nil {
+		&t.ReplyKey, &t.State, &t.RootMessageID, &created, &updated, &unread, &unsub,
+		&t.Assignee, &spam, &t.SpamScore, &t.Messages, &labels); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}
 		return nil, err
 	}
 	t.Created, t.Updated = parseTime(created), parseTime(updated)
-	t.Unread, t.Unsubscribed = unread != 0, unsub != 0
+	t.Unread, t.Unsubscribed, t.Spam = unread != 0, unsub != 0, spam != 0
 	t.Labels = []string{}
 	if labels != "" {
 		t.Labels = strings.Split(labels, "\x1f")
@@ -177,14 +184,15 @@ func (s *Store) Ticket(ctx context.Context, id int64) (*Ticket, error) {
 
 const messageColumns = `m.id, coalesce(m.ticket_id, 0), coalesce(m.uid, 0), m.message_id, m.in_reply_to, m.refs,
 	m.from_addr, m.from_name, m.to_addrs, m.cc_addrs, m.subject, m.date, m.kind, m.body, m.attachments,
-	m.auto_reason, m.parse_warning, m.threaded_by, coalesce(o.state, ''), coalesce(o.last_error, '')`
+	m.auto_reason, m.parse_warning, m.threaded_by, m.spam_score, m.unverified,
+	coalesce(o.state, ''), coalesce(o.last_error, '')`
 
 func scanMessage(r rowScanner) (*Message, error) {
 	var m Message
 	var refs, to, cc, date, atts string
 	if err := r.Scan(&m.ID, &m.TicketID, &m.UID, &m.MessageID, &m.InReplyTo, &refs, &m.From, &m.FromName,
 		&to, &cc, &m.Subject, &date, &m.Kind, &m.Body, &atts, &m.AutoReason, &m.ParseWarning, &m.ThreadedBy,
-		&m.Outbox, &m.OutboxError); err != nil {
+		&m.SpamScore, &m.Unverified, &m.Outbox, &m.OutboxError); err != nil {
 		return nil, err
 	}
 	m.References, m.To, m.Cc = splitList(refs), splitList(to), splitList(cc)
