@@ -14,9 +14,13 @@ import (
 // Keywords on a ticket's root message that carry state shared by every
 // client of the mailbox. Servers may fold case: compare with strings.EqualFold.
 const (
-	KeywordClosed      = "$Desk-Closed"
-	KeywordLabelPrefix = "$Desk-Label-"
-	KeywordAcked       = "$Desk-Acked" // the thank-you mail was claimed by a client
+	KeywordClosed         = "$Desk-Closed"
+	KeywordLabelPrefix    = "$Desk-Label-"
+	KeywordStatusPrefix   = "$Desk-Status-"   // pending, on-hold, solved (open and closed have their own forms)
+	KeywordAssigneePrefix = "$Desk-Assignee-" // followed by the staff name, lower-cased, spaces as '_'
+	KeywordSpam           = "$Desk-Spam"      // staff marked the ticket spam
+	KeywordHam            = "$Desk-Ham"       // staff marked it not spam (overrides the filter)
+	KeywordAcked          = "$Desk-Acked"     // the thank-you mail was claimed by a client
 )
 
 // Outbox states.
@@ -126,6 +130,24 @@ func (s *Store) SetTicketState(ctx context.Context, ticketID int64, state string
 			return fmt.Errorf("ticket %d: %w", ticketID, ErrNotFound)
 		}
 		return tx.QueueKeyword(ticketID, KeywordClosed, state == StateClosed)
+	})
+}
+
+// SetSpam marks a ticket spam (or not spam) here and queues the keyword
+// change that shares the mark with every client of the mailbox.
+func (s *Store) SetSpam(ctx context.Context, ticketID int64, spam bool) error {
+	return s.Update(ctx, func(tx *Tx) error {
+		res, err := tx.tx.Exec(`UPDATE tickets SET spam = ? WHERE id = ?`, boolInt(spam), ticketID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("ticket %d: %w", ticketID, ErrNotFound)
+		}
+		if err := tx.QueueKeyword(ticketID, KeywordSpam, spam); err != nil {
+			return err
+		}
+		return tx.QueueKeyword(ticketID, KeywordHam, !spam)
 	})
 }
 
