@@ -15,52 +15,114 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/BurntSushi/toml"
+	"github.com/charmbracelet/x/term"
 
 	"desk/mail"
+	"desk/mail/config"
 	"desk/mail/demo"
+	"desk/mail/importer"
+	"desk/mail/spam"
 	"desk/store"
 	"desk/tui"
+	"desk/tui/cli"
 	"desk/tui/sanitize"
+	"desk/tui/serve"
+	initflow "desk/tui/setup"
 )
 
-const usage = `desk — a Service Desk in the terminal
+// commands is the command line as documented: --help, `desk help
+// COMMAND`, the man page and the shell completions all come from it.
+var commands = cli.Table{
+	Program: "desk",
+	Summary: "a Service Desk in the terminal",
+	Common: []cli.Flag{
+		{Name: "config", Arg: "FILE", Usage: "config file (default $XDG_CONFIG_HOME/desk/config.toml)"},
+		{Name: "db", Arg: "PATH", Usage: "store (default $XDG_DATA_HOME/desk/desk.db)"},
+		{Name: "debug", Usage: "verbose log (to the log file, never the terminal)"},
+	},
+	Files: "$XDG_CONFIG_HOME/desk/config.toml   configuration (mode 0600)\n" +
+		"$XDG_CONFIG_HOME/desk/authorized_keys   staff keys for desk serve\n" +
+		"$XDG_DATA_HOME/desk/desk.db   the store\n" +
+		"$XDG_STATE_HOME/desk/desk.log   the log",
+	Commands: []cli.Command{
+		{Summary: "open the TUI on the configured accounts (syncs in the background)",
+			Flags: []cli.Flag{{Name: "readonly", Usage: "observe: change and send nothing"}}},
+		{Name: "init", Summary: "write a config file, asking for the account and testing the connection first",
+			Details: "Asks for the desk address, the IMAP and SMTP servers (with defaults for Gmail, Microsoft 365 and Fastmail), " +
+				"the secret source (password_cmd, password_env or oauth_token_cmd; never a plaintext password) and the projects; " +
+				"logs in by IMAP and SMTP with that secret, and only then writes the config with mode 0600.",
+			Flags: []cli.Flag{{Name: "force", Usage: "overwrite an existing config file"}}},
+		{Name: "demo", Summary: "the whole loop on an in-process mail system, no setup",
+			Flags: []cli.Flag{{Name: "customer-delay", Arg: "DURATION", Usage: "how long the simulated customer takes to answer"},
+				{Name: "new-mail-after", Arg: "DURATION", Usage: "when a new customer mail arrives (0: never)"}}},
+		{Name: "sync", Summary: "sync and send headless, until SIGINT/SIGTERM (for systemd or cron)",
+			Flags: []cli.Flag{{Name: "once", Usage: "sync every account and flush the outbox, then exit"}}},
+		{Name: "list", Summary: "list tickets",
+			Flags: []cli.Flag{{Name: "state", Arg: "open|closed|all", Usage: "which tickets"}, {Name: "json", Usage: "JSON output"}}},
+		{Name: "show", Args: "N", Summary: "show ticket N with its thread", Flags: []cli.Flag{{Name: "json", Usage: "JSON output"}}},
+		{Name: "reply", Args: "N", Summary: "reply to ticket N (body from stdin or --body-file)",
+			Flags: []cli.Flag{{Name: "internal", Usage: "internal note: shared with staff, never sent"},
+				{Name: "body-file", Arg: "FILE", Usage: "read the body from FILE"}}},
+		{Name: "close", Args: "N", Summary: "close ticket N (shared with every teammate)"},
+		{Name: "reopen", Args: "N", Summary: "reopen ticket N"},
+		{Name: "search", Args: "QUERY", Summary: "full-text search", Flags: []cli.Flag{{Name: "json", Usage: "JSON output"}}},
+		{Name: "spam", Args: "train|score", Summary: "train the spam filter on folders of ham and spam, or score files"},
+		{Name: "import", Args: "PATH", Summary: "import a Maildir or mbox for offline triage (nothing is ever sent for it)",
+			Details: "Imported mail goes to its own offline account (\"import\" unless --account names another) and threads into tickets " +
+				"as synced mail does. Messages already imported are skipped, so an import can run again.",
+			Flags: []cli.Flag{{Name: "account", Arg: "NAME", Usage: "the offline account to import into"},
+				{Name: "address", Arg: "ADDR", Usage: "the desk address of the export (mail from it counts as staff replies)"}}},
+		{Name: "export", Args: "N", Summary: "write ticket N as an mbox on stdout (or --out FILE)",
+			Flags: []cli.Flag{{Name: "out", Arg: "FILE", Usage: "write to FILE instead of stdout"}}},
+		{Name: "serve", Summary: "serve the TUI over SSH to the staff in the authorized-keys file",
+			Details: "Every session runs its own TUI over the one store and sync service of this process; each sees who else " +
+				"views or replies to a ticket. Keys not in the authorized-keys file are refused; each key's comment names the " +
+				"staff member, e.g. \"ssh-ed25519 AAAA… Ana Lima <ana@example.com>\". Nothing runs on the server for a session " +
+				"(no $EDITOR, no shell).",
+			Flags: []cli.Flag{{Name: "listen", Arg: "ADDR", Usage: "address to listen on (default 127.0.0.1:2222)"},
+				{Name: "host-key", Arg: "FILE", Usage: "host key, created on first start (default $XDG_DATA_HOME/desk/ssh_host_ed25519)"},
+				{Name: "authorized-keys", Arg: "FILE", Usage: "staff keys (default $XDG_CONFIG_HOME/desk/authorized_keys)"},
+				{Name: "idle", Arg: "DURATION", Usage: "close a session idle this long (default 30m)"}}},
+		{Name: "dev", Args: "seed", Summary: "developer tools: seed a store with deterministic benchmark tickets",
+			Flags: []cli.Flag{{Name: "tickets", Arg: "N", Usage: "how many tickets (five messages each on average)"},
+				{Name: "seed", Arg: "S", Usage: "random seed: the same seed gives the same tickets"}}},
+		{Name: "help", Args: "[COMMAND]", Summary: "this overview, or the help of COMMAND"},
+		{Name: "completion", Args: "bash|zsh|fish", Summary: "print a shell completion script"},
+		{Name: "man", Summary: "print the man page (roff): desk man | man -l -"},
+	},
+}
 
-Usage:
-  desk [--config FILE] [--db PATH]          open the TUI (syncs configured accounts)
-  desk demo [--db PATH]                      the whole loop on an in-process mail system
-  desk sync [--once]                         sync and send headless (until SIGINT/SIGTERM)
-  desk list [--state open|closed|all] [--json]
-  desk show N [--json]
-  desk reply N [--internal] [--body-file F]  body from stdin without --body-file
-  desk close N | desk reopen N
-  desk search QUERY [--json]
-
-Every command takes --config FILE and --db PATH.
-Config: $XDG_CONFIG_HOME/desk/config.toml   Store: $XDG_DATA_HOME/desk/desk.db
-`
+// usage is the overview printed by --help and on a usage error.
+func usage() string {
+	var b strings.Builder
+	commands.Usage(&b)
+	return b.String()
+}
 
 // exampleConfig is shown when desk has nothing to open.
 const exampleConfig = `[staff]
 name = "Ana"
+address = "ana@example.com"              # optional
 
 [accounts.work]
 address = "support@example.com"          # +tag sub-addresses route to projects
 imap = "imaps://imap.example.com"        # or imap://host (STARTTLS required)
 smtp = "smtps://smtp.example.com"        # or smtp://host:587 (STARTTLS required)
 user = "support@example.com"
-password_cmd = "pass show mail/support"  # or password_env = "DESK_PASSWORD"
+password_cmd = "pass show mail/support"  # or password_env, or oauth_token_cmd (OAuth2)
 # ca_file = "/path/to/ca.pem"
 # mailbox = "INBOX"
 # default_project = "general"
@@ -93,9 +155,10 @@ func main() {
 
 // common are the flags every command takes.
 type common struct {
-	config string
-	db     string
-	debug  bool
+	config   string
+	db       string
+	debug    bool
+	readonly bool // the TUI only: change and send nothing
 }
 
 func newFlags(name string, c *common) *flag.FlagSet {
@@ -113,7 +176,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, usageErr("%s", usage)
+				return nil, usageErr("%s", usage())
 			}
 			return nil, usageErr("%s: %v", fs.Name(), err)
 		}
@@ -131,10 +194,14 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
+	if cmd != "help" && slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
+		return runHelp([]string{cmd}, stdout)
+	}
 	var c common
 	switch cmd {
 	case "":
 		fs := newFlags("desk", &c)
+		fs.BoolVar(&c.readonly, "readonly", false, "observe: change and send nothing")
 		if _, err := parseFlags(fs, args); err != nil {
 			return err
 		}
@@ -153,41 +220,40 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return runState(c, cmd, args, stdout)
 	case "search":
 		return runSearch(c, args, stdout)
+	case "dev":
+		return runDev(c, args, stdout)
+	case "spam":
+		return runSpam(c, args, stdout)
+	case "init":
+		return runInit(c, args, stdin, stdout)
+	case "import":
+		return runImport(c, args, stdout)
+	case "export":
+		return runExport(c, args, stdout)
+	case "serve":
+		return runServe(c, args)
 	case "help":
-		fmt.Fprint(stdout, usage)
+		return runHelp(args, stdout)
+	case "completion":
+		if len(args) != 1 {
+			return usageErr("usage: desk completion bash|zsh|fish")
+		}
+		if err := commands.Completion(stdout, args[0]); err != nil {
+			return usageErr("%v", err)
+		}
+		return nil
+	case "man":
+		commands.Man(stdout, time.Now().Format("2006-01-02"))
 		return nil
 	default:
-		return usageErr("unknown command %q\n\n%s", cmd, usage)
+		return usageErr("unknown command %q\n\n%s", cmd, usage())
 	}
-}
-
-// Config is the TOML configuration file.
-type Config struct {
-	Staff struct {
-		Name string `toml:"name"`
-	} `toml:"staff"`
-	Accounts map[string]AccountConfig `toml:"accounts"`
-}
-
-// AccountConfig is one [accounts.NAME] table.
-type AccountConfig struct {
-	Address        string            `toml:"address"`
-	IMAP           string            `toml:"imap"`
-	SMTP           string            `toml:"smtp"`
-	User           string            `toml:"user"`
-	PasswordCmd    string            `toml:"password_cmd"`
-	PasswordEnv    string            `toml:"password_env"`
-	CAFile         string            `toml:"ca_file"`
-	TLS            string            `toml:"tls"`
-	Mailbox        string            `toml:"mailbox"`
-	DefaultProject string            `toml:"default_project"`
-	Projects       map[string]string `toml:"projects"`
 }
 
 // setup is what a command runs on: the config (maybe empty), its accounts
 // and the store path.
 type setup struct {
-	cfg      Config
+	cfg      *config.Config
 	accounts []*mail.Account
 	dbPath   string
 	haveFile bool
@@ -204,7 +270,7 @@ func xdgDir(env, fallback string) string {
 // loadSetup reads the config file (explicit, or the default one if it
 // exists) and resolves the store path.
 func loadSetup(c common) (*setup, error) {
-	s := &setup{dbPath: c.db}
+	s := &setup{dbPath: c.db, cfg: &config.Config{}}
 	path := c.config
 	if path == "" {
 		def := filepath.Join(xdgDir("XDG_CONFIG_HOME", ".config"), "desk", "config.toml")
@@ -213,32 +279,13 @@ func loadSetup(c common) (*setup, error) {
 		}
 	}
 	if path != "" {
-		md, err := toml.DecodeFile(path, &s.cfg)
+		cfg, err := config.Load(path)
 		if err != nil {
-			var perr toml.ParseError
-			if errors.As(err, &perr) {
-				return nil, usageErr("config %s:%d: %s", path, perr.Position.Line, perr.Message)
-			}
-			return nil, usageErr("config %s: %v", path, err)
+			return nil, usageErr("config %v", err)
 		}
-		if und := md.Undecoded(); len(und) > 0 {
-			return nil, usageErr("config %s: unknown key %s", path, und[0])
-		}
-		s.haveFile = true
-		names := make([]string, 0, len(s.cfg.Accounts))
-		for name := range s.cfg.Accounts {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			ac := s.cfg.Accounts[name]
-			a := &mail.Account{Name: name, Address: ac.Address, IMAP: ac.IMAP, SMTP: ac.SMTP, User: ac.User,
-				PasswordCmd: ac.PasswordCmd, PasswordEnv: ac.PasswordEnv, CAFile: ac.CAFile, TLS: ac.TLS,
-				Mailbox: ac.Mailbox, DefaultProject: ac.DefaultProject, ProjectNames: ac.Projects}
-			if err := a.Validate(); err != nil {
-				return nil, usageErr("config %s: %v", path, err)
-			}
-			s.accounts = append(s.accounts, a)
+		s.cfg, s.haveFile = cfg, true
+		for _, a := range cfg.Accounts {
+			s.accounts = append(s.accounts, a.Account)
 		}
 	}
 	if s.dbPath == "" {
@@ -274,7 +321,7 @@ func logger(debug bool) (*slog.Logger, func()) {
 	return slog.New(slog.NewTextHandler(io.Discard, nil)), func() {}
 }
 
-func staffName(cfg Config) string {
+func staffName(cfg *config.Config) string {
 	if cfg.Staff.Name != "" {
 		return cfg.Staff.Name
 	}
@@ -294,7 +341,8 @@ func runTUI(c common) error {
 	if len(s.accounts) == 0 && c.db == "" {
 		return usageErr("nothing to open: no account configured and no --db given.\n\n"+
 			"Try the whole loop with no setup:  desk demo\n"+
-			"Or write %s, e.g.:\n\n%s", filepath.Join(xdgDir("XDG_CONFIG_HOME", ".config"), "desk", "config.toml"), exampleConfig)
+			"Set up a real mailbox (tests the login first):  desk init\n"+
+			"Or write %s (mode 0600), e.g.:\n\n%s", filepath.Join(xdgDir("XDG_CONFIG_HOME", ".config"), "desk", "config.toml"), exampleConfig)
 	}
 	st, err := s.openStore(len(s.accounts) == 0)
 	if err != nil {
@@ -311,7 +359,7 @@ func runTUI(c common) error {
 	}
 	log, closeLog := logger(c.debug)
 	defer closeLog()
-	return interactive(st, s.accounts, tui.Options{Author: staffName(s.cfg), Title: title, Offline: len(s.accounts) == 0}, log)
+	return interactive(st, s.accounts, tui.Options{Author: staffName(s.cfg), Title: title, Offline: len(s.accounts) == 0, ReadOnly: c.readonly}, log)
 }
 
 // interactive runs the TUI with the accounts syncing in the background.
@@ -394,29 +442,99 @@ func runSync(c common, args []string) error {
 	defer stop()
 	svc := mail.NewService(st, s.accounts, stderrProgress(), log)
 	if *once {
-		return svc.SyncOnce(ctx)
+		log.Debug("sync once", "accounts", len(s.accounts), "store", s.dbPath)
+		err := svc.SyncOnce(ctx)
+		if ctx.Err() != nil {
+			fmt.Fprintln(os.Stderr, "desk: interrupted; the next sync resumes where this one stopped")
+			return nil
+		}
+		if err != nil {
+			log.Error("sync failed", "err", err)
+		}
+		return err
 	}
 	svc.Run(ctx)
 	return nil
 }
 
-// stderrProgress prints sync progress and failures on stderr.
+// stderrProgress prints sync progress and failures on stderr: a redrawn
+// bar when stderr is a terminal, else a line at most every few seconds.
 func stderrProgress() func(any) {
-	return func(ev any) {
-		switch e := ev.(type) {
-		case store.SyncStatus:
-			switch {
-			case e.Phase == store.PhaseOffline:
-				fmt.Fprintf(os.Stderr, "%s: offline — retry in %s: %s\n", e.Account, time.Until(e.RetryAt).Round(time.Second), e.Err)
-			case e.Phase == store.PhaseSyncing && e.Total > 0:
-				fmt.Fprintf(os.Stderr, "%s: syncing %d/%d\n", e.Account, e.Done, e.Total)
-			}
-		case store.OutboxChanged:
-			if e.Failed > 0 {
-				fmt.Fprintf(os.Stderr, "outbox: %d queued, %d failed\n", e.Queued, e.Failed)
-			}
+	p := &progressPrinter{w: os.Stderr, tty: term.IsTerminal(os.Stderr.Fd()), last: map[string]time.Time{}}
+	return p.event
+}
+
+// progressPrinter renders sync events; workers of several accounts call it
+// concurrently.
+type progressPrinter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	tty  bool
+	open bool                 // a bar is drawn without its newline
+	last map[string]time.Time // per account: when progress was last printed
+}
+
+func (p *progressPrinter) event(ev any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch e := ev.(type) {
+	case store.SyncStatus:
+		switch e.Phase {
+		case store.PhaseSyncing:
+			p.progress(e)
+		case store.PhaseOffline:
+			p.line("%s: offline — retry in %s: %s", e.Account, time.Until(e.RetryAt).Round(time.Second), e.Err)
+		case store.PhaseStopped:
+			p.line("%s: stopped: %s", e.Account, e.Err)
+		}
+	case store.OutboxChanged:
+		if e.Failed > 0 {
+			p.line("outbox: %d queued, %d failed", e.Queued, e.Failed)
 		}
 	}
+}
+
+// progress prints messages done / total, rate and ETA, throttled.
+func (p *progressPrinter) progress(e store.SyncStatus) {
+	if e.Total == 0 {
+		return
+	}
+	every := 3 * time.Second
+	if p.tty {
+		every = 100 * time.Millisecond
+	}
+	finished := e.Done >= e.Total
+	if !finished && e.Done > 0 && time.Since(p.last[e.Account]) < every {
+		return
+	}
+	p.last[e.Account] = time.Now()
+	text := fmt.Sprintf("%s: syncing %d/%d", e.Account, e.Done, e.Total)
+	if e.Rate > 0 {
+		text += fmt.Sprintf("  %.0f msg/s", e.Rate)
+		if !finished {
+			text += "  ETA " + e.ETA.Round(time.Second).String()
+		}
+	}
+	if !p.tty {
+		p.line("%s", text)
+		return
+	}
+	const width = 30
+	fill := width * e.Done / e.Total
+	fmt.Fprintf(p.w, "\r\x1b[K[%s%s] %s", strings.Repeat("#", fill), strings.Repeat("-", width-fill), text)
+	p.open = !finished
+	if finished {
+		fmt.Fprintln(p.w)
+	}
+}
+
+// line prints one whole line, ending a bar in progress first.
+func (p *progressPrinter) line(format string, args ...any) {
+	if p.open {
+		fmt.Fprintln(p.w)
+		p.open = false
+	}
+	fmt.Fprintf(p.w, format+"\n", args...)
 }
 
 // ticketArg parses the ticket number argument of show, reply, close, reopen.
@@ -684,4 +802,330 @@ func runSearch(c common, args []string, out io.Writer) error {
 			sanitize.Line(h.From), sanitize.Line(h.Subject))
 	}
 	return tw.Flush()
+}
+
+// runSpam seeds the spam filter from folders of ham and spam, or scores
+// messages: one line "PATH<TAB>SCORE<TAB>spam|ham" each, or a JSON array.
+func runSpam(c common, args []string, out io.Writer) error {
+	const spamUsage = "usage: desk spam train --ham DIR --spam DIR | desk spam score FILE… [--json]"
+	if len(args) == 0 || (args[0] != "train" && args[0] != "score") {
+		return usageErr("%s", spamUsage)
+	}
+	sub := args[0]
+	fs := newFlags("spam "+sub, &c)
+	var hams, spams []string
+	fs.Func("ham", "ham folder or mbox (repeatable)", func(v string) error { hams = append(hams, v); return nil })
+	fs.Func("spam", "spam folder or mbox (repeatable)", func(v string) error { spams = append(spams, v); return nil })
+	asJSON := fs.Bool("json", false, "JSON output")
+	files, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if sub == "train" && (len(hams) == 0 || len(spams) == 0 || len(files) > 0) {
+		return usageErr("%s", spamUsage)
+	}
+	if sub == "score" && len(files) == 0 {
+		return usageErr("%s", spamUsage)
+	}
+	s, err := loadSetup(c)
+	if err != nil {
+		return err
+	}
+	st, err := s.openStore(false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx := context.Background()
+	f, err := spam.Open(ctx, st, func(err error) {
+		fmt.Fprintf(os.Stderr, "desk: %v: rebuilding it from the spam and ham marks of the tickets\n", err)
+	})
+	if err != nil {
+		return err
+	}
+	if sub == "train" {
+		rep, err := f.TrainPaths(ctx, st, hams, spams)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "trained %d ham, %d spam; threshold %.4g (%d-fold cross-validation: FPR %.4f, recall %.4f)\n",
+			rep.Ham, rep.Spam, rep.Threshold, spam.CVFolds, rep.CV.FPR(), rep.CV.Recall())
+		return nil
+	}
+	var results []spam.Result
+	err = f.ScorePaths(files, func(r spam.Result) error {
+		if *asJSON {
+			results = append(results, r)
+			return nil
+		}
+		_, err := fmt.Fprintf(out, "%s\t%.4f\t%s\n", r.Path, r.Score, r.Verdict)
+		return err
+	})
+	if err == nil && *asJSON {
+		if results == nil {
+			results = []spam.Result{} // [] rather than null
+		}
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(results)
+	}
+	return err
+}
+
+// runHelp prints the overview, or the help of one command.
+func runHelp(args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] == "" {
+		commands.Usage(out)
+		return nil
+	}
+	c, ok := commands.Find(args[0])
+	if !ok {
+		return usageErr("no command %q\n\n%s", args[0], usage())
+	}
+	commands.Help(out, c)
+	return nil
+}
+
+// runImport files a Maildir or mbox into an offline account of the store.
+func runImport(c common, args []string, out io.Writer) error {
+	fs := newFlags("import", &c)
+	account := fs.String("account", "import", "offline account to import into")
+	address := fs.String("address", "support@import.invalid", "the desk address of the export")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErr("usage: desk import PATH   (a Maildir or an mbox file)")
+	}
+	s, err := loadSetup(c)
+	if err != nil {
+		return err
+	}
+	for _, a := range s.accounts {
+		if a.Name == *account {
+			return usageErr("import: %q is a synced account; import into an account of its own (--account)", *account)
+		}
+	}
+	src, err := importer.Open(pos[0])
+	if err != nil {
+		return usageErr("import: %v", err)
+	}
+	defer src.Close()
+	st, err := s.openStore(false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	total := ""
+	if n := src.Total(); n >= 0 {
+		total = fmt.Sprintf("/%d", n)
+	}
+	read := 0
+	next := func() ([]byte, error) {
+		raw, err := src.Next()
+		if err == nil {
+			read++
+		}
+		return raw, err
+	}
+	n, err := mail.Import(ctx, st, &mail.Account{Name: *account, Address: strings.ToLower(*address)}, next,
+		func(int) { fmt.Fprintf(os.Stderr, "\rimport: %d%s read", read, total) })
+	fmt.Fprintln(os.Stderr)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	fmt.Fprintf(out, "imported %d new of %d messages into account %q\n", n, read, *account)
+	return nil
+}
+
+// runExport writes one ticket as an mbox.
+func runExport(c common, args []string, out io.Writer) error {
+	fs := newFlags("export", &c)
+	outFile := fs.String("out", "", "write to this file instead of stdout")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	n, err := ticketArg("export", pos)
+	if err != nil {
+		return err
+	}
+	_, st, err := openForCommand(c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx := context.Background()
+	t, err := st.TicketByNumber(ctx, n)
+	if err != nil {
+		return err
+	}
+	msgs, err := st.Messages(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	if *outFile != "" {
+		f, err := os.OpenFile(*outFile, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		out = f
+	}
+	w := importer.NewMboxWriter(out)
+	for _, m := range msgs {
+		if err := w.Write(m.From, m.Date, mail.ExportMessage(t, m)); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
+}
+
+// runServe serves the TUI over SSH: one store and one sync service for
+// every session.
+func runServe(c common, args []string) error {
+	fs := newFlags("serve", &c)
+	listen := fs.String("listen", "127.0.0.1:2222", "address to listen on")
+	hostKey := fs.String("host-key", filepath.Join(xdgDir("XDG_DATA_HOME", ".local/share"), "desk", "ssh_host_ed25519"), "host key file")
+	authKeys := fs.String("authorized-keys", filepath.Join(xdgDir("XDG_CONFIG_HOME", ".config"), "desk", "authorized_keys"), "staff keys")
+	idle := fs.Duration("idle", 30*time.Minute, "idle timeout")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	s, err := loadSetup(c)
+	if err != nil {
+		return err
+	}
+	st, err := s.openStore(len(s.accounts) == 0)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	log, closeLog := logger(c.debug)
+	defer closeLog()
+	if err := os.MkdirAll(filepath.Dir(*hostKey), 0o700); err != nil {
+		return err
+	}
+	srv, err := serve.New(serve.Options{Store: st, HostKeyPath: *hostKey, AuthorizedKeys: *authKeys,
+		IdleTimeout: *idle, Title: "desk — " + *listen, Log: log})
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	svc := mail.NewService(st, s.accounts, srv.Notify, log)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		svc.Run(ctx)
+	}()
+	fmt.Fprintf(os.Stderr, "desk: serving on %s (keys: %s)\n", ln.Addr(), *authKeys)
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	err = srv.Serve(ln)
+	stop()
+	<-done
+	return err
+}
+
+// runInit asks for the account, tests the connection with the secret it
+// names, and only then writes the config file (mode 0600).
+func runInit(c common, args []string, stdin io.Reader, out io.Writer) error {
+	fs := newFlags("init", &c)
+	force := fs.Bool("force", false, "overwrite an existing config file")
+	tlsMode := fs.String("tls", "", `"none" for a plain-text test server on loopback`)
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	path := c.config
+	if path == "" {
+		path = filepath.Join(xdgDir("XDG_CONFIG_HOME", ".config"), "desk", "config.toml")
+	}
+	if _, err := os.Stat(path); err == nil && !*force {
+		return usageErr("init: %s exists (--force overwrites it)", path)
+	}
+	f, isFile := stdin.(*os.File)
+	accessible := !isFile || !term.IsTerminal(f.Fd())
+	var ans initflow.Answers
+	if err := initflow.Ask(stdin, out, accessible, &ans); err != nil {
+		return usageErr("init: %v", err)
+	}
+	projects, _ := initflow.ParseProjects(ans.Projects)
+	a := &mail.Account{Name: "desk", Address: strings.ToLower(ans.Address), IMAP: ans.IMAP, SMTP: ans.SMTP,
+		User: ans.User, TLS: *tlsMode, ProjectNames: projects}
+	switch ans.SecretSource {
+	case initflow.PasswordEnv:
+		a.PasswordEnv = ans.Secret
+	case initflow.OAuthTokenCmd:
+		a.OAuthTokenCmd = ans.Secret
+	default:
+		a.PasswordCmd = ans.Secret
+	}
+	if err := a.Validate(); err != nil {
+		return usageErr("init: %v", err)
+	}
+	fmt.Fprintf(out, "Testing %s and %s as %s…\n", a.IMAP, a.SMTP, a.User)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := a.Check(ctx); err != nil {
+		return fmt.Errorf("init: the connection test failed, nothing written: %w", err)
+	}
+	text, err := config.Render(config.Staff{Name: ans.StaffName, Address: ans.StaffAddress}, a)
+	if err != nil {
+		return err
+	}
+	if _, err := config.Parse(path, text); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, text, 0o600); err != nil {
+		return err
+	}
+	if err := os.Chmod(path, 0o600); err != nil { // an overwritten file keeps its mode
+		return err
+	}
+	fmt.Fprintf(out, "Connection works. Wrote %s.\nNext: `desk sync --once`, then `desk`.\n", path)
+	return nil
+}
+
+// runDev runs developer tools: `desk dev seed --tickets N --db PATH` fills
+// a store with deterministic benchmark data.
+func runDev(c common, args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] != "seed" {
+		return usageErr("usage: desk dev seed --tickets N --db PATH [--seed S]")
+	}
+	fs := newFlags("dev seed", &c)
+	n := fs.Int("tickets", 1000, "how many tickets to add")
+	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same tickets")
+	if _, err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if c.db == "" {
+		return usageErr("dev seed: --db PATH is required (it never seeds your real store by default)")
+	}
+	st, err := store.Open(c.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	start := time.Now()
+	// Dates are anchored at today's midnight: the same seed gives the same
+	// data all day.
+	now := time.Now().Truncate(24 * time.Hour)
+	if err := st.Seed(context.Background(), store.SeedOptions{Tickets: *n, Seed: *seed, Now: now}); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "seeded %d tickets into %s in %s\n", *n, c.db, time.Since(start).Round(time.Millisecond))
+	return nil
 }

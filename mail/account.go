@@ -8,14 +8,15 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
-	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"desk/mail/spam"
 )
 
 // Account is one service desk mailbox: where mail comes in and goes out.
@@ -29,6 +30,9 @@ type Account struct {
 	PasswordCmd string
 	// PasswordEnv names an environment variable holding the password.
 	PasswordEnv string
+	// OAuthTokenCmd is run by sh -c; its first output line is an OAuth2
+	// access token, sent with XOAUTH2 or OAUTHBEARER instead of a password.
+	OAuthTokenCmd string
 	// Password is set directly only by the demo and tests (never from a file).
 	Password string
 	CAFile   string
@@ -41,6 +45,28 @@ type Account struct {
 	ProjectNames map[string]string
 	// SupportBotName is how customer messages are presented.
 	SupportBotName string
+	// Aliases maps a plain alias address that delivers into this mailbox
+	// to the project it stands for ("billing@example.com" → "billing").
+	Aliases map[string]string
+	// Staff lists the addresses of staff: a mail one of them forwards into
+	// the desk opens a ticket for the original sender.
+	Staff []string
+	// AuthservID is the authserv-id of the receiving server whose
+	// Authentication-Results fields are trusted; "" trusts none.
+	AuthservID string
+	// Sender says whether this client sends automated mail when the server
+	// lacks CONDSTORE (with it, a conditional claim picks one sender among
+	// all clients). nil means yes: a lone client. With several clients on
+	// such a server, set it true on exactly one and false on the others.
+	Sender *bool
+	// Send holds the settings of outgoing mail (templates, switches,
+	// limits); the zero value means the defaults.
+	Send SendOptions
+	// Spam holds the spam settings: allowlist, block list, trusted
+	// authserv-id; the zero value trusts nothing and allows no one.
+	Spam SpamOptions
+
+	spamFilter *spam.Filter // loaded by the sync worker on its first pass
 }
 
 // endpoint is a parsed server URL.
@@ -52,17 +78,9 @@ type endpoint struct {
 
 // Validate checks the account's addresses and URLs and fills defaults.
 func (a *Account) Validate() error {
-	if a.Mailbox == "" {
-		a.Mailbox = "INBOX"
-	}
-	if a.DefaultProject == "" {
-		a.DefaultProject = "general"
-	}
-	if a.SupportBotName == "" {
-		a.SupportBotName = "Support Bot"
-	}
+	a.fillDefaults()
 	local, domain, ok := strings.Cut(a.Address, "@")
-	if !ok || local == "" || domain == "" || strings.ContainsAny(a.Address, " <>+") {
+	if !ok || local == "" || domain == "" || strings.ContainsAny(a.Address, " <>+") || strings.Contains(domain, "@") {
 		return fmt.Errorf("account %s: address %q is not a plain address like support@example.com", a.Name, a.Address)
 	}
 	a.Address = strings.ToLower(a.Address)
@@ -75,10 +93,23 @@ func (a *Account) Validate() error {
 	if _, err := a.endpoint(a.SMTP, "smtp", 587, 465); err != nil {
 		return err
 	}
-	if a.PasswordCmd == "" && a.PasswordEnv == "" && a.Password == "" {
-		return fmt.Errorf("account %s: no password source: set password_cmd or password_env", a.Name)
+	if a.PasswordCmd == "" && a.PasswordEnv == "" && a.Password == "" && a.OAuthTokenCmd == "" {
+		return fmt.Errorf("account %s: no password source: set password_cmd, password_env or oauth_token_cmd", a.Name)
 	}
 	return nil
+}
+
+// fillDefaults sets the mailbox, default project and bot name if unset.
+func (a *Account) fillDefaults() {
+	if a.Mailbox == "" {
+		a.Mailbox = "INBOX"
+	}
+	if a.DefaultProject == "" {
+		a.DefaultProject = "general"
+	}
+	if a.SupportBotName == "" {
+		a.SupportBotName = "Support Bot"
+	}
 }
 
 // endpoint parses an imap(s):// or smtp(s):// URL.
@@ -151,21 +182,7 @@ func (a *Account) secret(ctx context.Context) (string, error) {
 		}
 		return v, nil
 	case a.PasswordCmd != "":
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, "sh", "-c", a.PasswordCmd).Output()
-		if err != nil {
-			var exit *exec.ExitError
-			if errors.As(err, &exit) {
-				return "", fmt.Errorf("account %s: password_cmd failed (%s)", a.Name, exit.ProcessState)
-			}
-			return "", fmt.Errorf("account %s: password_cmd: %w", a.Name, err)
-		}
-		line, _, _ := strings.Cut(string(out), "\n")
-		if line = strings.TrimRight(line, "\r"); line == "" {
-			return "", fmt.Errorf("account %s: password_cmd printed nothing", a.Name)
-		}
-		return line, nil
+		return runSecretCmd(ctx, a.Name, "password_cmd", a.PasswordCmd)
 	}
 	return "", fmt.Errorf("account %s: no password source", a.Name)
 }
@@ -178,5 +195,6 @@ func (a *Account) projectName(tag string) string {
 	if tag == "" {
 		return "Support"
 	}
-	return strings.ToUpper(tag[:1]) + tag[1:]
+	first, size := utf8.DecodeRuneInString(tag)
+	return string(unicode.ToUpper(first)) + tag[size:]
 }

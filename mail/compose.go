@@ -3,11 +3,17 @@ package mail
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"mime"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 
 	gomail "github.com/emersion/go-message/mail"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
 
 	"desk/store"
 )
@@ -23,6 +29,7 @@ const headerTicket = "X-Desk-Ticket"
 type draft struct {
 	From            gomail.Address
 	To              []gomail.Address
+	Cc              []gomail.Address
 	ReplyTo         string
 	Subject         string
 	MessageID       string
@@ -33,21 +40,34 @@ type draft struct {
 	Ticket          int64
 	AutoSubmitted   bool
 	ListUnsubscribe string
-	Body            string
+	// Body is Markdown: sent as it is in text/plain, and rendered to HTML
+	// as the alternative unless Plain is set (internal notes).
+	Body  string
+	Plain bool
+	Files []string // paths of files to attach
 }
 
-// bytes renders the draft as an RFC 5322 message with a UTF-8
-// quoted-printable text/plain body.
+// setAddresses sets a header to a list of addresses (none: not set).
+func setAddresses(h *gomail.Header, key string, list []gomail.Address) {
+	if len(list) == 0 {
+		return
+	}
+	ptrs := make([]*gomail.Address, len(list))
+	for i := range list {
+		ptrs[i] = &list[i]
+	}
+	h.SetAddressList(key, ptrs)
+}
+
+// bytes renders the draft as an RFC 5322 message: a UTF-8 quoted-printable
+// text/plain body, with an HTML alternative and attachments when it has
+// them.
 func (d *draft) bytes() ([]byte, error) {
 	var h gomail.Header
 	h.SetDate(d.Date)
-	from := d.From
-	h.SetAddressList("From", []*gomail.Address{&from})
-	to := make([]*gomail.Address, len(d.To))
-	for i := range d.To {
-		to[i] = &d.To[i]
-	}
-	h.SetAddressList("To", to)
+	setAddresses(&h, "From", []gomail.Address{d.From})
+	setAddresses(&h, "To", d.To)
+	setAddresses(&h, "Cc", d.Cc)
 	if d.ReplyTo != "" {
 		h.SetAddressList("Reply-To", []*gomail.Address{{Address: d.ReplyTo}})
 	}
@@ -70,25 +90,117 @@ func (d *draft) bytes() ([]byte, error) {
 		h.Set(headerTicket, fmt.Sprint(d.Ticket))
 	}
 	h.Set("MIME-Version", "1.0")
-	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
-	h.Set("Content-Transfer-Encoding", "quoted-printable")
-	var buf bytes.Buffer
-	w, err := gomail.CreateSingleInlineWriter(&buf, h)
-	if err != nil {
-		return nil, fmt.Errorf("compose: %w", err)
-	}
 	body := strings.ReplaceAll(d.Body, "\r\n", "\n")
 	if !strings.HasSuffix(body, "\n") {
 		body += "\n"
 	}
-	if _, err := w.Write([]byte(strings.ReplaceAll(body, "\n", "\r\n"))); err != nil {
-		return nil, fmt.Errorf("compose: %w", err)
-	}
-	if err := w.Close(); err != nil {
+	var buf bytes.Buffer
+	if err := d.write(&buf, h, body); err != nil {
 		return nil, fmt.Errorf("compose: %w", err)
 	}
 	return buf.Bytes(), nil
 }
+
+// write writes the header and the body parts.
+func (d *draft) write(buf *bytes.Buffer, h gomail.Header, body string) error {
+	if d.Plain && len(d.Files) == 0 {
+		h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
+		h.Set("Content-Transfer-Encoding", "quoted-printable")
+		w, err := gomail.CreateSingleInlineWriter(buf, h)
+		if err != nil {
+			return err
+		}
+		return writeText(w, body)
+	}
+	var html bytes.Buffer
+	if !d.Plain {
+		html.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n")
+		if err := markdown.Convert([]byte(body), &html); err != nil {
+			return err
+		}
+		html.WriteString("</body></html>\n")
+	}
+	var mw *gomail.Writer
+	var alt *gomail.InlineWriter
+	var err error
+	if len(d.Files) == 0 {
+		alt, err = gomail.CreateInlineWriter(buf, h)
+	} else if mw, err = gomail.CreateWriter(buf, h); err == nil {
+		alt, err = mw.CreateInline()
+	}
+	if err != nil {
+		return err
+	}
+	if err := textPart(alt, "text/plain", body); err != nil {
+		return err
+	}
+	if !d.Plain {
+		if err := textPart(alt, "text/html", html.String()); err != nil {
+			return err
+		}
+	}
+	if err := alt.Close(); err != nil || mw == nil {
+		return err
+	}
+	for _, path := range d.Files {
+		if err := attach(mw, path); err != nil {
+			return err
+		}
+	}
+	return mw.Close()
+}
+
+// textPart writes one quoted-printable UTF-8 part of a multipart/alternative.
+func textPart(alt *gomail.InlineWriter, contentType, text string) error {
+	var ph gomail.InlineHeader
+	ph.SetContentType(contentType, map[string]string{"charset": "utf-8"})
+	ph.Set("Content-Transfer-Encoding", "quoted-printable")
+	w, err := alt.CreatePart(ph)
+	if err != nil {
+		return err
+	}
+	return writeText(w, text)
+}
+
+// writeText writes text with CRLF line ends and closes w.
+func writeText(w io.WriteCloser, text string) error {
+	if _, err := io.WriteString(w, strings.ReplaceAll(text, "\n", "\r\n")); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// attach adds the file at path as a base64 attachment named by its base
+// name, typed by its extension.
+func attach(mw *gomail.Writer, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("attachment: %w", err)
+	}
+	ct := mime.TypeByExtension(filepath.Ext(path))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	var ah gomail.AttachmentHeader
+	ah.SetContentType(ct, nil)
+	ah.SetFilename(filepath.Base(path))
+	ah.Set("Content-Transfer-Encoding", "base64")
+	w, err := mw.CreateAttachment(ah)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(b); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// markdown renders staff-written Markdown (CommonMark plus GitHub tables,
+// strikethrough and autolinks). Raw HTML in the input is dropped, not
+// passed on: goldmark's default renderer is not "unsafe".
+var markdown = goldmark.New(goldmark.WithExtensions(extension.GFM))
 
 var (
 	replyPrefix = regexp.MustCompile(`(?i)^\s*((re|fwd?|aw|sv|wg)\s*(\[\d+\])?\s*:\s*)+`)
@@ -100,8 +212,8 @@ var (
 // ticketSubject is the subject of mail desk sends about ticket n:
 // "Re: <subject without reply prefixes or old tokens> [#n]".
 func ticketSubject(subject string, n int64) string {
-	s := replyPrefix.ReplaceAllString(subject, "")
-	s = strings.TrimSpace(ticketToken.ReplaceAllString(s, ""))
+	s := ticketToken.ReplaceAllString(subject, "")
+	s = strings.TrimSpace(replyPrefix.ReplaceAllString(s, ""))
 	if s == "" {
 		s = "Your request"
 	}
@@ -110,23 +222,14 @@ func ticketSubject(subject string, n int64) string {
 
 // thankYou composes the automated acknowledgement of a new ticket.
 func thankYou(a *Account, t *store.Ticket, messageID string, now time.Time) ([]byte, error) {
-	project := a.projectName(t.Project)
-	body := fmt.Sprintf(`Hello,
+	return noticeMail(a, t, store.NoticeThankYou, messageID, now)
+}
 
-Thank you for contacting %s Support. We have received your request and
-opened ticket #%d: %s
-
-A member of our team will answer soon. To add information, reply to this
-mail and keep [#%d] in the subject.
-
-To stop receiving mail about this ticket, write to %s
-or reply with "unsubscribe" as the first line.
-
--- 
-%s Support
-`, project, t.Number, oneLine(t.Subject), t.Number, UnsubscribeAddress(a.Address, t.ReplyKey), project)
+// noticeMail composes an automated notice about a ticket from the
+// project's template, threaded under the ticket's root.
+func noticeMail(a *Account, t *store.Ticket, notice, messageID string, now time.Time) ([]byte, error) {
 	d := draft{
-		From:            gomail.Address{Name: project + " Support", Address: a.Address},
+		From:            gomail.Address{Name: a.projectName(t.Project) + " Support", Address: a.Address},
 		To:              []gomail.Address{{Name: t.RequesterName, Address: t.Requester}},
 		ReplyTo:         ReplyAddress(a.Address, t.Project, t.ReplyKey),
 		Subject:         ticketSubject(t.Subject, t.Number),
@@ -138,21 +241,23 @@ or reply with "unsubscribe" as the first line.
 		Ticket:          t.Number,
 		AutoSubmitted:   true,
 		ListUnsubscribe: UnsubscribeAddress(a.Address, t.ReplyKey),
-		Body:            body,
+		Body:            a.noticeBody(t, notice, ""),
 	}
 	return d.bytes()
 }
 
 // staffMail composes a queued staff reply or internal note. A reply goes to
-// the requester; a note is addressed to the desk itself and only appended.
-func staffMail(a *Account, t *store.Ticket, thread []*store.Message, o *store.OutboxItem) ([]byte, []string, error) {
+// the requester, with the ticket's external participants in Cc, its body
+// wrapped in the project's new_note template when that is on; a note is
+// addressed to the desk itself and only appended.
+func staffMail(a *Account, t *store.Ticket, thread []*store.Message, o *store.OutboxItem, cc ...store.Participant) ([]byte, []string, error) {
 	project := a.projectName(t.Project)
 	author := o.Author
 	if author == "" {
 		author = "Staff"
 	}
 	d := draft{
-		From:      gomail.Address{Name: author + " via " + project + " Support", Address: a.Address},
+		From:      gomail.Address{Name: a.Send.fromName(author, project), Address: a.Address},
 		ReplyTo:   ReplyAddress(a.Address, t.Project, t.ReplyKey),
 		Subject:   ticketSubject(t.Subject, t.Number),
 		MessageID: o.MessageID,
@@ -160,14 +265,27 @@ func staffMail(a *Account, t *store.Ticket, thread []*store.Message, o *store.Ou
 		Kind:      o.Kind,
 		Ticket:    t.Number,
 		Body:      o.Body,
+		Files:     o.Files,
 	}
 	d.InReplyTo, d.References = threadParent(thread, o.MessageID)
-	rcpt := []string{t.Requester}
-	d.To = []gomail.Address{{Name: t.RequesterName, Address: t.Requester}}
 	if o.Kind == store.KindNote {
-		rcpt = nil
+		d.From.Name = author + " via " + project + " Support"
 		d.To = []gomail.Address{{Name: project + " Support", Address: a.Address}}
 		d.ReplyTo = ""
+		d.Plain = true
+		raw, err := d.bytes()
+		return raw, nil, err
+	}
+	if a.Send.noticeOn(t.Project, store.NoticeNewNote) {
+		d.Body = a.noticeBody(t, store.NoticeNewNote, o.Body)
+	}
+	rcpt := []string{t.Requester}
+	d.To = []gomail.Address{{Name: t.RequesterName, Address: t.Requester}}
+	for _, p := range cc {
+		if !strings.EqualFold(p.Addr, t.Requester) && !isDeskAddress(a.Address, p.Addr) {
+			rcpt = append(rcpt, p.Addr)
+			d.Cc = append(d.Cc, gomail.Address{Name: p.Name, Address: p.Addr})
+		}
 	}
 	raw, err := d.bytes()
 	return raw, rcpt, err

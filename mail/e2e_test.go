@@ -370,7 +370,7 @@ func TestCLIErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"list", "--config", badKey}, 2, "unknown key accounts.a.impa"},
+		{[]string{"list", "--config", badKey}, 2, `accounts.a.impa: unknown key (did you mean "imap"?)`},
 		{[]string{"list", "--config", badSyntax}, 2, "bad-syntax.toml:3"},
 		{[]string{"sync", "--once", "--config", remote}, 2, "only accepted for loopback"},
 		{[]string{"list", "--config", empty, "--db", filepath.Join(dir, "none.db")}, 2, "no store at"},

@@ -5,9 +5,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/textproto"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,13 +22,6 @@ type fetched struct {
 	InternalDate time.Time
 	Raw          []byte
 }
-
-// Ways a message joins a ticket, shown in the thread.
-const (
-	byReplyKey   = "reply key"
-	byReferences = "references"
-	bySubject    = "subject token"
-)
 
 // ingest files one fetched message into the store, in the caller's
 // transaction: it threads it into a ticket or opens one, and queues the
@@ -49,6 +42,17 @@ func (a *Account) ingest(tx *store.Tx, acct *store.Account, m fetched) (int64, e
 	// message seen before a UIDVALIDITY change: it only gains its UID.
 	if claimed, err := tx.ClaimUID(acct.ID, msgID, m.UID); err != nil || claimed {
 		return 0, err
+	}
+	// A byte-identical copy of a ticket's root (mail copied, or moved away
+	// and back) is the same message: the ticket already shows it, so the
+	// copy is kept outside any ticket, with its UID.
+	if t, err := tx.TicketByReplyKey(acct.ID, ReplyKey(m.Raw)); err != nil || t != nil {
+		if err != nil {
+			return 0, err
+		}
+		return 0, tx.AddMessage(acct.ID, &store.Message{UID: m.UID, MessageID: msgID, From: p.From.Addr,
+			FromName: p.From.Name, Subject: p.Subject, Date: m.InternalDate, Kind: store.KindCustomer,
+			ThreadedBy: fmt.Sprintf("copy of the root of #%d", t.Number)})
 	}
 	fromDesk := isDeskAddress(a.Address, p.From.Addr)
 	if fromDesk {
@@ -77,6 +81,16 @@ func (a *Account) ingest(tx *store.Tx, acct *store.Account, m fetched) (int64, e
 	for _, at := range p.Attachments {
 		msg.Attachments = append(msg.Attachments, store.Attachment{Filename: at.Filename, ContentType: at.ContentType, Size: at.Size})
 	}
+	msg.Unverified = a.unverified(p.AuthResults, p.From.Addr)
+	forwarder := ""
+	if orig := a.staffForward(p); orig != nil && !fromDesk {
+		// Staff forwarded a customer's mail in: the ticket is the customer's.
+		forwarder = p.From.Addr
+		msg.From, msg.FromName, msg.Body = orig.From.Addr, orig.From.Name, orig.Text
+		if orig.Subject != "" {
+			msg.Subject = orig.Subject
+		}
+	}
 	switch {
 	case fromDesk:
 		msg.Kind = deskKind(m.Raw, p.Auto)
@@ -87,10 +101,16 @@ func (a *Account) ingest(tx *store.Tx, acct *store.Account, m fetched) (int64, e
 	}
 
 	recipients := append(append(addrs(p.To), p.Recipients...), addrs(p.Cc)...)
-	rt, _ := route(a.Address, recipients)
-	ticket, how, err := a.thread(tx, acct, p, rt)
+	rt, _ := a.route(recipients)
+	th, err := a.thread(tx, acct, p, msg, rt)
 	if err != nil {
 		return 0, err
+	}
+	ticket := th.ticket
+	if msg.Kind == store.KindCustomer {
+		if msg.SpamScore, err = a.spamScore(tx, acct, m.Raw, p, msg, ticket != nil); err != nil {
+			return 0, err
+		}
 	}
 	if ticket == nil {
 		if msg.Kind != store.KindCustomer {
@@ -98,56 +118,45 @@ func (a *Account) ingest(tx *store.Tx, acct *store.Account, m fetched) (int64, e
 			// opens no ticket; it is kept, outside any ticket.
 			return 0, tx.AddMessage(acct.ID, msg)
 		}
-		return a.openTicket(tx, acct, m, msg, rt, historic)
+		msg.ThreadedBy = byNew
+		n, err := a.openTicket(tx, acct, m, msg, rt, historic)
+		if err != nil || forwarder == "" {
+			return n, err
+		}
+		return n, noteForward(tx, acct, n, forwarder)
 	}
-	msg.TicketID, msg.ThreadedBy = ticket.ID, how
+	msg.TicketID, msg.ThreadedBy = ticket.ID, th.how
 	if err := tx.AddMessage(acct.ID, msg); err != nil {
 		return 0, err
 	}
-	if msg.Kind == store.KindCustomer && !historic {
-		if ticket.State == store.StateClosed {
-			if err := tx.SetState(ticket.ID, store.StateOpen); err != nil {
-				return 0, err
-			}
-			if err := tx.QueueKeyword(ticket.ID, store.KeywordClosed, false); err != nil {
-				return 0, err
-			}
+	if err := mergeInto(tx, ticket, th.merge, msg.MessageID); err != nil {
+		return 0, err
+	}
+	if p.Report != nil {
+		if err := noteDeliveryFailure(tx, ticket, p); err != nil {
+			return 0, err
 		}
-		if rt.Unsubscribe || firstLineIs(p.Text, "unsubscribe") {
-			if err := tx.SetUnsubscribed(ticket.ID); err != nil {
-				return 0, err
-			}
+	}
+	if msg.Kind != store.KindCustomer {
+		return ticket.Number, nil
+	}
+	// An unsubscribe request is decided by the mailbox alone, so a rebuild
+	// or a teammate's client applies it too; it never reopens the ticket.
+	if rt.Unsubscribe || firstLineIs(p.Text, "unsubscribe") {
+		if ticket.Unsubscribed {
+			return ticket.Number, nil
+		}
+		if err := tx.SetUnsubscribed(ticket.ID); err != nil {
+			return 0, err
+		}
+		return ticket.Number, tx.AddEvent(ticket.ID, msg.From, "unsubscribed: no more mail leaves for this ticket")
+	}
+	if !historic && store.ReopensOnReply(ticket.State) && a.Send.reopenOnReply(ticket.Project) {
+		if err := tx.ChangeStatus(ticket.ID, store.StateOpen, "reply from "+msg.From); err != nil {
+			return 0, err
 		}
 	}
 	return ticket.Number, nil
-}
-
-// thread finds the ticket a message belongs to, in the order DESIGN fixes:
-// reply key, then In-Reply-To/References, then a [#N] subject token from a
-// known participant.
-func (a *Account) thread(tx *store.Tx, acct *store.Account, p *parse.Message, rt Route) (*store.Ticket, string, error) {
-	if rt.ReplyKey != "" {
-		t, err := tx.TicketByReplyKey(acct.ID, rt.ReplyKey)
-		if t != nil || err != nil {
-			return t, byReplyKey, err
-		}
-	}
-	ids := append(append([]string{}, p.References...), p.InReplyTo...)
-	if t, err := tx.TicketByMessageIDs(acct.ID, ids); t != nil || err != nil {
-		return t, byReferences, err
-	}
-	if sm := subjectTicket.FindStringSubmatch(p.Subject); sm != nil {
-		n, _ := strconv.ParseInt(sm[1], 10, 64)
-		t, err := tx.TicketByNumber(acct.ID, n)
-		if t == nil || err != nil {
-			return nil, "", err
-		}
-		known, err := tx.IsParticipant(t.ID, p.From.Addr)
-		if known || err != nil {
-			return t, bySubject, err
-		}
-	}
-	return nil, "", nil
 }
 
 // openTicket makes a customer message the root of a new ticket numbered by
@@ -169,11 +178,18 @@ func (a *Account) openTicket(tx *store.Tx, acct *store.Account, m fetched, msg *
 	if err := tx.AddMessage(acct.ID, msg); err != nil {
 		return 0, err
 	}
-	closed, labels, acked := decodeKeywords(m.Flags)
-	if _, err := tx.ApplyServerKeywords(t.ID, closed, labels); err != nil {
+	kw, acked := decodeKeywords(m.Flags)
+	if _, err := tx.ApplyServerKeywords(t.ID, kw); err != nil {
 		return 0, err
 	}
-	if historic || acked || msg.From == "" {
+	isSpam, err := a.spamVerdict(tx, t.ID, msg.SpamScore, m.Flags)
+	if err != nil {
+		return 0, err
+	}
+	if err := a.addCcParticipants(tx, t, msg.Cc); err != nil {
+		return 0, err
+	}
+	if isSpam || historic || acked || msg.From == "" || parse.IsNoAnswerSender(msg.From) || !a.addressed(msg) || !a.Send.noticeOn(t.Project, store.NoticeThankYou) {
 		return t.Number, nil
 	}
 	now := time.Now()
@@ -192,20 +208,54 @@ func (a *Account) openTicket(tx *store.Tx, acct *store.Account, m fetched, msg *
 		MessageID: ack.MessageID, Raw: raw, Rcpt: []string{t.Requester}, Claim: store.KeywordAcked, Created: now})
 }
 
-// decodeKeywords reads the shared ticket state from a root message's flags.
-func decodeKeywords(flags []string) (closed bool, labels []string, acked bool) {
+// addCcParticipants makes the Cc addresses of a ticket's first mail its
+// participants, up to the configured number, leaving out the desk's own
+// addresses and the requester.
+func (a *Account) addCcParticipants(tx *store.Tx, t *store.Ticket, cc []string) error {
+	n := 0
+	for _, addr := range cc {
+		if n >= a.Send.maxParticipants() {
+			break
+		}
+		if isDeskAddress(a.Address, addr) || strings.EqualFold(addr, t.Requester) {
+			continue
+		}
+		if _, err := tx.AddParticipant(t.ID, addr, ""); err != nil {
+			return err
+		}
+		n++
+	}
+	return nil
+}
+
+// decodeKeywords reads the shared ticket state from a root message's flags
+// ($Desk-Closed wins over a $Desk-Status-x).
+func decodeKeywords(flags []string) (kw store.ServerKeywords, acked bool) {
+	closed := false
 	for _, f := range flags {
 		switch {
 		case strings.EqualFold(f, store.KeywordClosed):
 			closed = true
 		case strings.EqualFold(f, store.KeywordAcked):
 			acked = true
-		case len(f) > len(store.KeywordLabelPrefix) && strings.EqualFold(f[:len(store.KeywordLabelPrefix)], store.KeywordLabelPrefix):
-			labels = append(labels, strings.ToLower(f[len(store.KeywordLabelPrefix):]))
+		case hasPrefixFold(f, store.KeywordLabelPrefix):
+			kw.Labels = append(kw.Labels, strings.ToLower(f[len(store.KeywordLabelPrefix):]))
+		case hasPrefixFold(f, store.KeywordStatusPrefix):
+			kw.Status = strings.ToLower(f[len(store.KeywordStatusPrefix):])
+		case hasPrefixFold(f, store.KeywordAssigneePrefix):
+			kw.Assignee = store.AssigneeFromKeyword(f[len(store.KeywordAssigneePrefix):])
 		}
 	}
-	sort.Strings(labels)
-	return closed, labels, acked
+	if closed {
+		kw.Status = store.StateClosed
+	}
+	sort.Strings(kw.Labels)
+	return kw, acked
+}
+
+// hasPrefixFold reports whether f is prefix and more, ignoring case.
+func hasPrefixFold(f, prefix string) bool {
+	return len(f) > len(prefix) && strings.EqualFold(f[:len(prefix)], prefix)
 }
 
 // deskKind classifies mail written by desk (our own sent copies) by its

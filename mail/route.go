@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"strings"
+
+	"desk/store"
 )
 
 // replyKeyLen is the length of a ticket's reply key.
@@ -94,10 +96,43 @@ func ProjectAddress(desk, project string) string {
 // route picks the desk route of a mail from its recipients, in order; a
 // route carrying a reply key wins over one naming only a project.
 func route(desk string, recipients []string) (Route, bool) {
+	return pickRoute(recipients, func(addr string) (Route, bool) { return RouteAddress(desk, addr) })
+}
+
+// route is the package route with the account's plain aliases: a
+// recipient that is an alias names its project.
+func (a *Account) route(recipients []string) (Route, bool) {
+	return pickRoute(recipients, a.routeAddress)
+}
+
+// routeAddress is RouteAddress for the account's address, then its aliases.
+func (a *Account) routeAddress(addr string) (Route, bool) {
+	if rt, ok := RouteAddress(a.Address, addr); ok {
+		return rt, true
+	}
+	for alias, project := range a.Aliases {
+		if strings.EqualFold(strings.TrimSpace(addr), alias) {
+			return Route{Project: strings.ToLower(project)}, true
+		}
+	}
+	return Route{}, false
+}
+
+// addressed reports whether a mail names a desk address or alias in To
+// or Cc. Mail that does not (Bcc, forwarded, catch-all) still opens a
+// ticket but gets no automatic answer (RFC 3834 section 2).
+func (a *Account) addressed(msg *store.Message) bool {
+	_, ok := a.route(append(append([]string{}, msg.To...), msg.Cc...))
+	return ok
+}
+
+// pickRoute returns the first route of recipients that carries a reply
+// key, or else the first that names a project, or else the first at all.
+func pickRoute(recipients []string, routeOf func(string) (Route, bool)) (Route, bool) {
 	var first Route
 	found := false
 	for _, r := range recipients {
-		rt, ok := RouteAddress(desk, r)
+		rt, ok := routeOf(r)
 		if !ok {
 			continue
 		}

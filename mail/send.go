@@ -3,12 +3,13 @@ package mail
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"desk/store"
@@ -19,16 +20,25 @@ import (
 type smtpSession struct {
 	acct   *Account
 	client *smtp.Client
+	stop   func() bool // unregisters the close-on-cancel of the connection
 }
 
 func (s *smtpSession) close() {
 	if s.client != nil {
 		_ = s.client.Quit()
-		s.client = nil
+		s.drop()
 	}
 }
 
-// send delivers raw to rcpt from the desk address.
+// drop closes the connection without a goodbye.
+func (s *smtpSession) drop() {
+	s.stop()
+	s.client.Close()
+	s.client = nil
+}
+
+// send delivers raw to rcpt from the desk address. Cancelling ctx cuts the
+// connection at once.
 func (s *smtpSession) send(ctx context.Context, rcpt []string, raw []byte) error {
 	if s.client == nil {
 		c, err := s.acct.dialSMTP(ctx)
@@ -36,51 +46,85 @@ func (s *smtpSession) send(ctx context.Context, rcpt []string, raw []byte) error
 			return err
 		}
 		s.client = c
+		s.stop = context.AfterFunc(ctx, func() { c.Close() })
 	}
 	if err := s.client.SendMail(s.acct.Address, rcpt, bytes.NewReader(raw)); err != nil {
-		s.client.Close()
-		s.client = nil
+		s.drop()
 		return fmt.Errorf("smtp: %w", err)
 	}
 	return nil
 }
 
-// dialSMTP connects to the account's SMTP server and authenticates when it
-// offers AUTH (PLAIN, else LOGIN).
+// idleConn bounds every read and write on an SMTP connection by the
+// account's timeout. go-smtp sets its own deadlines only around commands
+// and leaves the greeting of a STARTTLS dial and the TLS handshake without
+// one; this covers them all, and a slow but moving upload is not cut.
+type idleConn struct {
+	net.Conn
+	limit time.Duration
+}
+
+func (c *idleConn) Read(b []byte) (int, error) {
+	_ = c.Conn.SetReadDeadline(time.Now().Add(c.limit))
+	return c.Conn.Read(b)
+}
+
+func (c *idleConn) Write(b []byte) (int, error) {
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(c.limit))
+	return c.Conn.Write(b)
+}
+
+// SetDeadline ignores go-smtp's deadlines: the idle limit replaces them.
+func (c *idleConn) SetDeadline(time.Time) error { return nil }
+
+// dialSMTP connects to the account's SMTP server (plain on loopback only,
+// STARTTLS or implicit TLS, the certificate verified), and authenticates
+// when it offers AUTH.
 func (a *Account) dialSMTP(ctx context.Context) (*smtp.Client, error) {
 	ep, err := a.endpoint(a.SMTP, "smtp", 587, 465)
 	if err != nil {
 		return nil, err
 	}
-	var c *smtp.Client
-	switch {
-	case ep.plain:
-		c, err = smtp.Dial(ep.host)
-	default:
-		tc, terr := a.tlsConfig(ep.host)
-		if terr != nil {
-			return nil, terr
-		}
-		if ep.implicit {
-			c, err = smtp.DialTLS(ep.host, tc)
-		} else {
-			c, err = smtp.DialStartTLS(ep.host, tc)
-		}
-	}
+	limit := a.Send.timeout()
+	raw, err := (&net.Dialer{Timeout: limit}).DialContext(ctx, "tcp", ep.host)
 	if err != nil {
 		return nil, fmt.Errorf("smtp %s: %w", ep.host, err)
 	}
-	c.CommandTimeout = time.Minute
-	c.SubmissionTimeout = 5 * time.Minute
+	var conn net.Conn = &idleConn{Conn: raw, limit: limit}
+	// Greet now (after STARTTLS, again: that runs the TLS handshake), so
+	// that a refusal at the greeting or a failed handshake shows as such.
+	var c *smtp.Client
+	switch {
+	case ep.plain:
+		c = smtp.NewClient(conn)
+		err = c.Hello("localhost")
+	default:
+		tc, terr := a.tlsConfig(ep.host)
+		if terr != nil {
+			conn.Close()
+			return nil, terr
+		}
+		phase := "TLS"
+		if ep.implicit {
+			c = smtp.NewClient(tls.Client(conn, tc))
+		} else if c, err = smtp.NewClientStartTLS(conn, tc); err == nil {
+			phase = "after STARTTLS"
+		}
+		if err == nil {
+			if err = c.Hello("localhost"); err != nil && !errors.As(err, new(*smtp.SMTPError)) {
+				err = fmt.Errorf("%s: %w", phase, err)
+			}
+		}
+	}
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("smtp %s: %w", ep.host, err)
+	}
 	if ok, _ := c.Extension("AUTH"); ok {
-		pass, err := a.secret(ctx)
+		mech, err := a.authClient(ctx, c.SupportsAuth)
 		if err != nil {
 			c.Close()
 			return nil, err
-		}
-		mech := sasl.NewPlainClient("", a.User, pass)
-		if !c.SupportsAuth(sasl.Plain) && c.SupportsAuth(sasl.Login) {
-			mech = sasl.NewLoginClient(a.User, pass)
 		}
 		if err := c.Auth(mech); err != nil {
 			c.Close()
@@ -97,9 +141,10 @@ func permanent(err error) bool {
 	return errors.As(err, &se) && se.Code >= 500
 }
 
-// retryDelay is the capped exponential backoff after a temporary failure.
-func retryDelay(attempts int) time.Duration {
-	d := 5 * time.Second << min(attempts, 10)
+// retryDelay is the capped exponential backoff after the given number of
+// failed attempts (1 or more): base, 2·base, 4·base… up to 15 minutes.
+func retryDelay(base time.Duration, attempts int) time.Duration {
+	d := base << min(max(attempts-1, 0), 20)
 	return min(d, 15*time.Minute)
 }
 
@@ -137,17 +182,8 @@ func (w *worker) deliver(ctx context.Context, c *conn, sess *smtpSession, o *sto
 	if err != nil {
 		return err
 	}
-	if len(o.Raw) == 0 {
-		thread, err := st.Messages(ctx, o.TicketID)
-		if err != nil {
-			return err
-		}
-		if o.Raw, o.Rcpt, err = staffMail(w.acct, t, thread, o); err != nil {
-			return st.SetOutboxState(ctx, o.ID, store.OutboxFailed, err.Error(), time.Time{})
-		}
-		if err := st.SetOutboxRaw(ctx, o.ID, o.Raw, o.Rcpt); err != nil {
-			return err
-		}
+	if ready, err := w.compose(ctx, t, o); !ready || err != nil {
+		return err
 	}
 	if o.Kind == store.KindNote {
 		if c == nil {
@@ -158,8 +194,15 @@ func (w *worker) deliver(ctx context.Context, c *conn, sess *smtpSession, o *sto
 		}
 		return w.appendCopy(ctx, c, o)
 	}
-	if o.Kind == store.KindAuto && t.Unsubscribed {
-		return st.SetOutboxState(ctx, o.ID, store.OutboxSkipped, "customer unsubscribed", time.Time{})
+	if o.Kind == store.KindAuto {
+		why, err := w.rateLimited(ctx, t.Project, o.Rcpt)
+		if err != nil {
+			return err
+		}
+		if why != "" {
+			w.log.Info("automated mail suppressed", "account", w.acct.Name, "ticket", t.Number, "why", why)
+			return st.SkipOutbox(ctx, o, why)
+		}
 	}
 	if o.Claim != "" {
 		if c == nil {
@@ -169,12 +212,12 @@ func (w *worker) deliver(ctx context.Context, c *conn, sess *smtpSession, o *sto
 		if err != nil || root == 0 {
 			return err
 		}
-		won, err := w.claim(c, root, o.Claim)
+		won, why, err := w.claim(c, root, o.Claim)
 		if err != nil {
 			return err
 		}
 		if !won {
-			return st.SetOutboxState(ctx, o.ID, store.OutboxSkipped, "sent by another client", time.Time{})
+			return st.SetOutboxState(ctx, o.ID, store.OutboxSkipped, why, time.Time{})
 		}
 		if err := st.ClaimDone(ctx, o.ID); err != nil {
 			return err
@@ -184,17 +227,79 @@ func (w *worker) deliver(ctx context.Context, c *conn, sess *smtpSession, o *sto
 		return err
 	}
 	if err := sess.send(ctx, o.Rcpt, o.Raw); err != nil {
-		w.log.Warn("send failed", "account", w.acct.Name, "ticket", t.Number, "err", err)
-		if permanent(err) {
-			return st.SetOutboxState(ctx, o.ID, store.OutboxFailed, oneLineError(err), time.Time{})
-		}
-		return st.SetOutboxState(ctx, o.ID, store.OutboxQueued, oneLineError(err), time.Now().Add(retryDelay(o.Attempts)))
+		return w.sendFailed(ctx, t, o, err)
 	}
 	if err := st.SetOutboxState(ctx, o.ID, store.OutboxSent, "", time.Time{}); err != nil {
 		return err
 	}
 	w.svc.emit(store.TicketsChanged{Account: w.acct.Name, Numbers: []int64{t.Number}})
 	return w.appendCopy(ctx, c, o)
+}
+
+// compose fixes an item's bytes on its first attempt (every retry then
+// sends the same mail, with the same Message-ID). It reports false when
+// the item is not to leave: automated mail to an unsubscribed customer or
+// with its template off. A staff reply to an unsubscribed customer becomes
+// an internal note.
+func (w *worker) compose(ctx context.Context, t *store.Ticket, o *store.OutboxItem) (bool, error) {
+	st := w.svc.st
+	if t.Unsubscribed {
+		switch o.Kind {
+		case store.KindAuto:
+			return false, st.SkipOutbox(ctx, o, "the customer unsubscribed")
+		case store.KindReply:
+			w.log.Warn("reply kept internal: customer unsubscribed", "account", w.acct.Name, "ticket", t.Number)
+			if err := st.KeepInternal(ctx, o, "the customer unsubscribed"); err != nil {
+				return false, err
+			}
+			o.Kind, o.Raw, o.Rcpt = store.KindNote, nil, nil
+		}
+	}
+	if len(o.Raw) > 0 {
+		return true, nil
+	}
+	var err error
+	if o.Notice != "" {
+		if !w.acct.Send.noticeOn(t.Project, o.Notice) {
+			return false, st.SetOutboxState(ctx, o.ID, store.OutboxSkipped, "the "+o.Notice+" notice is off for this project", time.Time{})
+		}
+		if o.Raw, err = noticeMail(w.acct, t, o.Notice, o.MessageID, o.Created); err != nil {
+			return false, st.SetOutboxState(ctx, o.ID, store.OutboxFailed, oneLineError(err), time.Time{})
+		}
+		o.Rcpt = []string{t.Requester}
+		m := &store.Message{TicketID: t.ID, MessageID: o.MessageID, InReplyTo: t.RootMessageID, From: w.acct.Address,
+			FromName: w.acct.SupportBotName, To: o.Rcpt, Subject: ticketSubject(t.Subject, t.Number), Date: o.Created,
+			Kind: store.KindAuto, Body: bodyOf(o.Raw)}
+		return true, st.SetNoticeRaw(ctx, o, m)
+	}
+	thread, err := st.Messages(ctx, o.TicketID)
+	if err != nil {
+		return false, err
+	}
+	cc, err := st.Participants(ctx, o.TicketID)
+	if err != nil {
+		return false, err
+	}
+	if o.Raw, o.Rcpt, err = staffMail(w.acct, t, thread, o, cc...); err != nil {
+		return false, st.SetOutboxState(ctx, o.ID, store.OutboxFailed, oneLineError(err), time.Time{})
+	}
+	return true, st.SetOutboxRaw(ctx, o.ID, o.Raw, o.Rcpt)
+}
+
+// sendFailed records a failed SMTP attempt: a 5xx fails the item with the
+// server's reply; anything else (4xx, refused or cut connection, timeout,
+// TLS failure) queues it again after a capped backoff, until MaxAttempts.
+func (w *worker) sendFailed(ctx context.Context, t *store.Ticket, o *store.OutboxItem, err error) error {
+	w.log.Warn("send failed", "account", w.acct.Name, "ticket", t.Number, "err", err)
+	msg := oneLineError(err)
+	attempts := o.Attempts + 1
+	switch {
+	case permanent(err):
+		return w.svc.st.SetOutboxState(ctx, o.ID, store.OutboxFailed, msg, time.Time{})
+	case attempts >= w.acct.Send.maxAttempts():
+		return w.svc.st.SetOutboxState(ctx, o.ID, store.OutboxFailed, fmt.Sprintf("gave up after %d attempts: %s", attempts, msg), time.Time{})
+	}
+	return w.svc.st.SetOutboxState(ctx, o.ID, store.OutboxQueued, msg, time.Now().Add(retryDelay(w.acct.Send.retryBase(), attempts)))
 }
 
 // rootUID is the UID of a ticket's root message, 0 if not known.

@@ -19,6 +19,7 @@ type Service struct {
 	accounts []*Account
 	notify   func(any)
 	log      *slog.Logger
+	timing   Timing
 }
 
 // NewService prepares workers for accounts. notify receives the events of
@@ -27,8 +28,12 @@ func NewService(st *store.Store, accounts []*Account, notify func(any), log *slo
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Service{st: st, accounts: accounts, notify: notify, log: log}
+	return &Service{st: st, accounts: accounts, notify: notify, log: log, timing: Timing{}.withDefaults()}
 }
+
+// SetTiming changes the workers' intervals (zero fields keep their
+// defaults). Call it before SyncOnce or Run.
+func (s *Service) SetTiming(t Timing) { s.timing = t.withDefaults() }
 
 func (s *Service) emit(ev any) {
 	if s.notify != nil {
@@ -49,25 +54,31 @@ func (s *Service) newWorker(ctx context.Context, a *Account) (*worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &worker{svc: s, acct: a, row: row, log: s.log, updates: make(chan struct{}, 1)}, nil
+	return &worker{svc: s, acct: a, row: row, log: s.log, timing: s.timing, updates: make(chan struct{}, 1)}, nil
 }
 
-// SyncOnce syncs every account and flushes the outbox once, then returns;
-// the error names every account that failed.
+// SyncOnce syncs every account, concurrently, and flushes the outbox once,
+// then returns; the error names every account that failed.
 func (s *Service) SyncOnce(ctx context.Context) error {
 	if _, err := s.st.RecoverSending(ctx); err != nil {
 		return err
 	}
-	var errs []error
-	for _, a := range s.accounts {
-		w, err := s.newWorker(ctx, a)
-		if err == nil {
-			err = w.session(ctx, true)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("account %s: %w", a.Name, err))
-		}
+	errs := make([]error, len(s.accounts))
+	var wg sync.WaitGroup
+	for i, a := range s.accounts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w, err := s.newWorker(ctx, a)
+			if err == nil {
+				err = w.session(ctx, true)
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("account %s: %w", a.Name, err)
+			}
+		}()
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
@@ -102,7 +113,7 @@ func (s *Service) runAccount(ctx context.Context, a *Account) {
 	}()
 	wake, cancel := s.st.Subscribe()
 	defer cancel()
-	backoff := time.Second
+	backoff := s.timing.FirstBackoff
 	for ctx.Err() == nil {
 		w, err := s.newWorker(ctx, a)
 		if err == nil {
@@ -110,7 +121,7 @@ func (s *Service) runAccount(ctx context.Context, a *Account) {
 			start := time.Now()
 			err = w.session(ctx, false)
 			if time.Since(start) > time.Minute {
-				backoff = time.Second
+				backoff = s.timing.FirstBackoff
 			}
 			if err != nil && ctx.Err() == nil && w.row != nil {
 				// IMAP is down: staff replies may still leave by SMTP.
@@ -118,6 +129,11 @@ func (s *Service) runAccount(ctx context.Context, a *Account) {
 			}
 		}
 		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, ErrLoginRefused) {
+			s.log.Error("sync stopped: login refused", "account", a.Name, "err", err)
+			s.emit(store.SyncStatus{Account: a.Name, Phase: store.PhaseStopped, Err: oneLineError(err)})
 			return
 		}
 		retry := time.Now().Add(backoff)
@@ -128,6 +144,6 @@ func (s *Service) runAccount(ctx context.Context, a *Account) {
 			return
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, maxBackoff)
+		backoff = min(backoff*2, s.timing.MaxBackoff)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -18,27 +17,66 @@ import (
 )
 
 const (
-	// fetchBatch is how many messages are fetched and ingested per
-	// transaction: memory stays bounded whatever the mailbox size.
-	fetchBatch = 50
-	// idleRestart is below the 30 minutes after which servers may drop an
-	// idle client (RFC 2177).
-	idleRestart = 25 * time.Minute
-	// pollInterval is the NOOP period for servers without IDLE.
-	pollInterval = 30 * time.Second
-	maxBackoff   = 2 * time.Minute
+	// fetchBatch is how many messages one UID FETCH asks for and one
+	// transaction ingests; with prefetch it bounds the memory of a sync
+	// whatever the mailbox size.
+	fetchBatch = 250
+	// prefetch is how many fetched batches may wait for ingestion while the
+	// next one is on the wire.
+	prefetch = 2
 )
 
+// Timing holds the sync worker's intervals. A zero field means its default;
+// tests shorten them.
+type Timing struct {
+	// IdleRestart ends and restarts IDLE; it stays under the 30 minutes
+	// after which servers may drop an idle client (RFC 2177). Default 25 min.
+	IdleRestart time.Duration
+	// PollInterval is the NOOP period when the server has no IDLE (or
+	// NoIdle is set). Default 30 s.
+	PollInterval time.Duration
+	// NoIdle polls with NOOP even when the server offers IDLE.
+	NoIdle bool
+	// FirstBackoff and MaxBackoff bound the reconnect delay, which doubles
+	// after every failed session. Defaults 1 s and 2 min.
+	FirstBackoff, MaxBackoff time.Duration
+}
+
+// withDefaults fills the zero fields.
+func (t Timing) withDefaults() Timing {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&t.IdleRestart, 25*time.Minute)
+	t.IdleRestart = min(t.IdleRestart, 29*time.Minute)
+	def(&t.PollInterval, 30*time.Second)
+	def(&t.FirstBackoff, time.Second)
+	def(&t.MaxBackoff, 2*time.Minute)
+	return t
+}
+
+// ErrLoginRefused marks a login the server refused (AUTHENTICATIONFAILED):
+// the same credentials would fail again, so the worker stops instead of
+// retrying.
+var ErrLoginRefused = errors.New("login refused: check the user and password (or token), then restart desk")
+
 // worker owns the IMAP connection of one account. Only its goroutine
-// touches the connection.
+// issues commands, except the fetch helper that fetchNew runs while the
+// worker ingests (and waits for before returning).
 type worker struct {
 	svc     *Service
 	acct    *Account
 	row     *store.Account
 	log     *slog.Logger
+	timing  Timing
 	updates chan struct{} // the server said something changed (EXISTS, FETCH)
 	wake    <-chan struct{}
 	modseq  uint64 // highest MODSEQ seen in this session
+	// renumber holds until the session's first full pass has given tickets
+	// waiting after a UIDVALIDITY change their roots' new UIDs.
+	renumber bool
 }
 
 // conn is a logged-in IMAP session on the account's mailbox.
@@ -46,6 +84,8 @@ type conn struct {
 	*imapclient.Client
 	condstore bool
 	idle      bool
+	esearch   bool
+	modified  *modifiedWatch
 }
 
 // dialIMAP connects and logs in.
@@ -54,8 +94,10 @@ func (w *worker) dialIMAP(ctx context.Context) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	watch := &modifiedWatch{}
 	opts := &imapclient.Options{
-		Dialer: &net.Dialer{Timeout: 30 * time.Second},
+		Dialer:      &net.Dialer{Timeout: 30 * time.Second},
+		DebugWriter: watch,
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(*imapclient.UnilateralDataMailbox) { w.poke() },
 			Expunge: func(uint32) { w.poke() },
@@ -87,17 +129,17 @@ func (w *worker) dialIMAP(ctx context.Context) (*conn, error) {
 		<-c.Closed()
 		stop()
 	}()
-	pass, err := w.acct.secret(ctx)
-	if err != nil {
+	if err := w.acct.imapLogin(ctx, c); err != nil {
 		c.Close()
-		return nil, err
-	}
-	if err := c.Login(w.acct.User, pass).Wait(); err != nil {
-		c.Close()
+		var ie *imap.Error
+		if errors.As(err, &ie) && ie.Code == imap.ResponseCodeAuthenticationFailed {
+			return nil, fmt.Errorf("imap %s: login as %s: %w (%w)", ep.host, w.acct.User, ErrLoginRefused, err)
+		}
 		return nil, fmt.Errorf("imap %s: login as %s: %w", ep.host, w.acct.User, err)
 	}
 	caps := c.Caps()
-	return &conn{Client: c, condstore: caps.Has(imap.CapCondStore), idle: caps.Has(imap.CapIdle)}, nil
+	return &conn{Client: c, condstore: caps.Has(imap.CapCondStore), idle: caps.Has(imap.CapIdle) && !w.timing.NoIdle,
+		esearch: caps.Has(imap.CapESearch), modified: watch}, nil
 }
 
 // poke records that the server reported a change; it never blocks (it runs
@@ -141,11 +183,23 @@ func (w *worker) session(ctx context.Context, once bool) error {
 	}
 }
 
-// syncPass fetches new mail, reads keyword changes, pushes local ones and
-// flushes the outbox.
+// syncPass fetches new mail, notices expunges, reads keyword changes,
+// pushes local ones and flushes the outbox.
 func (w *worker) syncPass(ctx context.Context, c *conn) error {
-	if err := w.fetchNew(ctx, c); err != nil {
+	if err := w.acct.trainSpam(ctx, w.svc.st, w.log); err != nil {
 		return err
+	}
+	fresh, err := w.scan(ctx, c)
+	if err != nil {
+		return err
+	}
+	if err := w.fetchNew(ctx, c, fresh); err != nil {
+		return err
+	}
+	if w.renumber {
+		if err := w.finishRenumber(ctx); err != nil {
+			return err
+		}
 	}
 	if err := w.syncKeywords(ctx, c); err != nil {
 		return err
@@ -157,8 +211,14 @@ func (w *worker) syncPass(ctx context.Context, c *conn) error {
 }
 
 // prepare reloads the account cursor and handles a first sync (the
-// baseline: older mail gets no automated mail) and a UIDVALIDITY change
-// (UIDs are forgotten and messages matched again by Message-ID).
+// baseline: older mail gets no automated mail) and a UIDVALIDITY change.
+//
+// After a UIDVALIDITY change (the mailbox was recreated or restored) every
+// UID is forgotten and every message matched again by Message-ID (or, for
+// mail without one, by its content hash, which its synthetic Message-ID
+// is), so nothing is duplicated; tickets take their root's new UID as
+// their number, as a fresh sync would number them, and the baseline moves
+// to the new UIDNEXT so no automated mail goes out again.
 func (w *worker) prepare(ctx context.Context, sel *imap.SelectData) error {
 	return w.svc.st.Update(ctx, func(tx *store.Tx) error {
 		row, err := tx.Account(w.acct.Name)
@@ -169,7 +229,7 @@ func (w *worker) prepare(ctx context.Context, sel *imap.SelectData) error {
 			if row.UIDValidity != 0 {
 				w.log.Warn("UIDVALIDITY changed; matching messages again by Message-ID",
 					"account", w.acct.Name, "old", row.UIDValidity, "new", sel.UIDValidity)
-				if err := tx.ForgetUIDs(row.ID); err != nil {
+				if err := tx.ResetUIDValidity(row.ID); err != nil {
 					return err
 				}
 			}
@@ -183,70 +243,140 @@ func (w *worker) prepare(ctx context.Context, sel *imap.SelectData) error {
 			}
 		}
 		w.row = row
+		// Tickets may wait for a number from an earlier session cut short.
+		w.renumber = true
 		return nil
 	})
 }
 
-// fetchNew ingests every message at or above the cursor, in UID order, in
-// batches; each batch commits with the cursor that covers it.
-func (w *worker) fetchNew(ctx context.Context, c *conn) error {
-	start := max(w.row.UIDNext, 1)
-	found, err := c.UIDSearch(&imap.SearchCriteria{
-		UID: []imap.UIDSet{{imap.UIDRange{Start: imap.UID(start), Stop: 0}}},
-	}, nil).Wait()
-	if err != nil {
-		return fmt.Errorf("imap: search new mail: %w", err)
-	}
-	var uids []imap.UID
-	for _, u := range found.AllUIDs() {
-		if uint32(u) >= start {
-			uids = append(uids, u)
+// finishRenumber runs after the first complete pass following a
+// UIDVALIDITY change: tickets whose root did not come back keep their
+// history and get their old number back where it is free.
+func (w *worker) finishRenumber(ctx context.Context) error {
+	return w.svc.st.Update(ctx, func(tx *store.Tx) error {
+		left, err := tx.RestoreUnrooted(w.row.ID)
+		if err == nil && left > 0 {
+			w.log.Warn("tickets whose root left the mailbox keep a negative number (their old one is taken)",
+				"account", w.acct.Name, "count", left)
 		}
-	}
-	slices.Sort(uids)
+		w.renumber = false
+		return err
+	})
+}
+
+// fetchNew ingests the given new UIDs in ascending order, in batches: a
+// helper goroutine fetches the next batches while this one parses and
+// ingests the previous one; each batch commits in one transaction with
+// the cursor that covers it, so a crash anywhere resumes without loss or
+// duplication.
+func (w *worker) fetchNew(ctx context.Context, c *conn, uids []imap.UID) error {
 	total := len(uids)
-	for done := 0; done < total; {
-		batch := uids[done:min(done+fetchBatch, total)]
-		w.status(store.SyncStatus{Phase: store.PhaseSyncing, Done: done, Total: total})
-		msgs, err := w.fetchBatch(c, batch)
-		if err != nil {
+	if total == 0 {
+		return nil
+	}
+	fetchCtx, cancel := context.WithCancel(ctx)
+	batches := make(chan fetchResult, prefetch)
+	go fetchAll(fetchCtx, c, uids, batches)
+	defer func() {
+		cancel()
+		for range batches { // wait for the helper: c is ours again after
+		}
+	}()
+	start := time.Now()
+	done := 0
+	w.status(store.SyncStatus{Phase: store.PhaseSyncing, Total: total})
+	for b := range batches {
+		if b.err != nil {
+			return b.err
+		}
+		if err := w.ingestBatch(ctx, b); err != nil {
 			return err
 		}
-		next := uint32(batch[len(batch)-1]) + 1
-		var touched []int64
-		err = w.svc.st.Update(ctx, func(tx *store.Tx) error {
-			touched = touched[:0]
-			for _, m := range msgs {
-				n, err := w.acct.ingest(tx, w.row, m)
-				if err != nil {
-					return fmt.Errorf("ingest UID %d: %w", m.UID, err)
-				}
-				if n != 0 {
-					touched = append(touched, n)
-				}
-			}
-			return tx.SetCursor(w.row.ID, w.row.UIDValidity, next, w.row.HighestModSeq)
-		})
-		if err != nil {
-			return err
-		}
-		w.row.UIDNext = next
-		done += len(batch)
-		w.svc.emit(store.TicketsChanged{Account: w.acct.Name, Numbers: touched})
+		done += b.count
+		w.status(progress(done, total, time.Since(start)))
 	}
-	if total > 0 {
-		w.svc.emitOutbox(ctx)
+	if done < total {
+		return ctx.Err()
 	}
+	w.svc.emitOutbox(ctx)
 	return nil
 }
 
-// fetchBatch fetches whole messages with their flags, sorted by UID.
-func (w *worker) fetchBatch(c *conn, uids []imap.UID) ([]fetched, error) {
+// progress is the syncing status after done of total messages in elapsed.
+func progress(done, total int, elapsed time.Duration) store.SyncStatus {
+	s := store.SyncStatus{Phase: store.PhaseSyncing, Done: done, Total: total}
+	if secs := elapsed.Seconds(); secs > 0 && done > 0 {
+		s.Rate = float64(done) / secs
+		s.ETA = time.Duration(float64(total-done) / s.Rate * float64(time.Second))
+	}
+	return s
+}
+
+// fetchResult is one fetched batch: its messages sorted by UID, how many
+// UIDs it covered, and the cursor after it.
+type fetchResult struct {
+	msgs  []fetched
+	count int
+	next  uint32
+	err   error
+}
+
+// fetchAll fetches uids batch by batch into out and closes it; it stops at
+// the first error (sent on out) or when ctx ends.
+func fetchAll(ctx context.Context, c *conn, uids []imap.UID, out chan<- fetchResult) {
+	defer close(out)
+	for i := 0; i < len(uids); i += fetchBatch {
+		batch := uids[i:min(i+fetchBatch, len(uids))]
+		msgs, err := fetchBatchOf(c, batch)
+		r := fetchResult{msgs: msgs, count: len(batch), next: uint32(batch[len(batch)-1]) + 1, err: err}
+		select {
+		case out <- r:
+		case <-ctx.Done():
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// ingestBatch files a fetched batch and advances the cursor, in one
+// transaction.
+func (w *worker) ingestBatch(ctx context.Context, b fetchResult) error {
+	var touched []int64
+	err := w.svc.st.Update(ctx, func(tx *store.Tx) error {
+		touched = touched[:0]
+		for _, m := range b.msgs {
+			n, err := w.acct.ingest(tx, w.row, m)
+			if err != nil {
+				return fmt.Errorf("ingest UID %d: %w", m.UID, err)
+			}
+			if n != 0 {
+				touched = append(touched, n)
+			}
+		}
+		if w.renumber {
+			if err := tx.RenumberFromRoots(w.row.ID); err != nil {
+				return err
+			}
+		}
+		return tx.SetCursor(w.row.ID, w.row.UIDValidity, b.next, w.row.HighestModSeq)
+	})
+	if err != nil {
+		return err
+	}
+	w.row.UIDNext = b.next
+	w.svc.emit(store.TicketsChanged{Account: w.acct.Name, Numbers: touched})
+	return nil
+}
+
+// fetchBatchOf fetches whole messages with their flags, sorted by UID.
+func fetchBatchOf(c *conn, uids []imap.UID) ([]fetched, error) {
 	body := &imap.FetchItemBodySection{Peek: true}
 	cmd := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{
 		UID: true, Flags: true, InternalDate: true, BodySection: []*imap.FetchItemBodySection{body},
 	})
-	var out []fetched
+	out := make([]fetched, 0, len(uids))
 	for {
 		msg := cmd.Next()
 		if msg == nil {
@@ -266,129 +396,17 @@ func (w *worker) fetchBatch(c *conn, uids []imap.UID) ([]fetched, error) {
 	if err := cmd.Close(); err != nil {
 		return nil, fmt.Errorf("imap: fetch: %w", err)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].UID < out[j].UID })
+	slices.SortFunc(out, func(a, b fetched) int { return int(a.UID) - int(b.UID) })
 	return out, nil
 }
 
-// syncKeywords reads the shared state on ticket roots: with CONDSTORE only
-// what changed since the last pass, otherwise every root's flags.
-func (w *worker) syncKeywords(ctx context.Context, c *conn) error {
-	roots, err := w.svc.st.RootUIDs(ctx, w.row.ID)
-	if err != nil || len(roots) == 0 {
-		return err
-	}
-	opts := &imap.FetchOptions{UID: true, Flags: true}
-	var set imap.UIDSet
-	if c.condstore && w.row.HighestModSeq > 0 {
-		opts.ModSeq, opts.ChangedSince = true, w.row.HighestModSeq
-		set = imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}}
-	} else {
-		opts.ModSeq = c.condstore
-		for uid := range roots {
-			set.AddNum(imap.UID(uid))
-		}
-	}
-	bufs, err := c.Fetch(set, opts).Collect()
-	if err != nil {
-		return fmt.Errorf("imap: fetch flags: %w", err)
-	}
-	var touched []int64
-	err = w.svc.st.Update(ctx, func(tx *store.Tx) error {
-		touched = touched[:0]
-		for _, b := range bufs {
-			w.modseq = max(w.modseq, b.ModSeq)
-			id, ok := roots[uint32(b.UID)]
-			if !ok {
-				continue
-			}
-			closed, labels, _ := decodeKeywords(flagStrings(b.Flags))
-			changed, err := tx.ApplyServerKeywords(id, closed, labels)
-			if err != nil {
-				return err
-			}
-			if changed {
-				touched = append(touched, id)
-			}
-		}
-		if c.condstore && w.modseq > w.row.HighestModSeq {
-			w.row.HighestModSeq = w.modseq
-			return tx.SetHighestModSeq(w.row.ID, w.modseq)
-		}
-		return nil
-	})
-	if err == nil && len(touched) > 0 {
-		w.svc.emit(store.TicketsChanged{Account: w.acct.Name})
-	}
-	return err
-}
-
-// pushKeywords stores queued local changes (close, reopen, labels) on the
-// roots' keywords.
-func (w *worker) pushKeywords(ctx context.Context, c *conn) error {
-	changes, err := w.svc.st.PendingKeywords(ctx, w.row.ID)
-	if err != nil {
-		return err
-	}
-	for _, k := range changes {
-		if k.RootUID == 0 {
-			continue // the root is not in the mailbox (yet)
-		}
-		op := imap.StoreFlagsDel
-		if k.Add {
-			op = imap.StoreFlagsAdd
-		}
-		err := c.Store(imap.UIDSetNum(imap.UID(k.RootUID)), &imap.StoreFlags{
-			Op: op, Silent: true, Flags: []imap.Flag{imap.Flag(k.Keyword)},
-		}, nil).Close()
-		if err != nil {
-			return fmt.Errorf("imap: store %s on #%d: %w", k.Keyword, k.TicketID, err)
-		}
-		if err := w.svc.st.KeywordPushed(ctx, k.ID); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// claim stores the claim keyword of an automated mail on the ticket's root,
-// conditionally (UNCHANGEDSINCE) where the server has CONDSTORE, and reports
-// whether this client won: only the winner sends (DESIGN invariant 5).
-func (w *worker) claim(c *conn, rootUID uint32, keyword string) (bool, error) {
-	set := imap.UIDSetNum(imap.UID(rootUID))
-	bufs, err := c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true, ModSeq: c.condstore}).Collect()
-	if err != nil {
-		return false, fmt.Errorf("imap: read claim: %w", err)
-	}
-	if len(bufs) == 0 {
-		return false, nil // the root is gone
-	}
-	if hasFlag(flagStrings(bufs[0].Flags), keyword) {
-		return false, nil
-	}
-	var opts *imap.StoreOptions
-	if c.condstore {
-		opts = &imap.StoreOptions{UnchangedSince: bufs[0].ModSeq}
-	}
-	res, err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.Flag(keyword)}}, opts).Collect()
-	if err != nil {
-		return false, fmt.Errorf("imap: claim: %w", err)
-	}
-	// A conditional STORE that lost the race returns no FETCH for the
-	// message (only [MODIFIED]).
-	for _, b := range res {
-		if hasFlag(flagStrings(b.Flags), keyword) {
-			return true, nil
-		}
-	}
-	return !c.condstore, nil
-}
-
 // waitForChange blocks in IDLE (or NOOP polling) until the server reports
-// a change, local work is queued, an outbox retry is due, or ctx ends.
+// a change, local work is queued, an outbox retry is due, IDLE is due for
+// its restart, or ctx ends.
 func (w *worker) waitForChange(ctx context.Context, c *conn) error {
-	timeout := idleRestart
+	timeout := w.timing.IdleRestart
 	if !c.idle {
-		timeout = pollInterval
+		timeout = w.timing.PollInterval
 	}
 	if next, err := w.svc.st.NextOutboxAttempt(ctx, w.row.ID); err == nil && !next.IsZero() {
 		timeout = min(timeout, max(time.Until(next), 0)+10*time.Millisecond)

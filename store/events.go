@@ -21,6 +21,9 @@ const (
 	PhaseSyncing
 	PhaseIdle
 	PhaseOffline
+	// PhaseStopped: the worker gave up until desk restarts (the server
+	// refused the login); Err says why.
+	PhaseStopped
 )
 
 // String names the phase for the status line.
@@ -32,6 +35,8 @@ func (p SyncPhase) String() string {
 		return "syncing"
 	case PhaseIdle:
 		return "idle"
+	case PhaseStopped:
+		return "stopped"
 	default:
 		return "offline"
 	}
@@ -45,6 +50,10 @@ type SyncStatus struct {
 	Total   int       // messages to fetch in this pass
 	Err     string    // one line, when offline or failing
 	RetryAt time.Time // when offline: the next attempt
+	// Rate is messages per second in this pass so far, ETA the estimated
+	// time left (both zero until known).
+	Rate float64
+	ETA  time.Duration
 }
 
 // OutboxChanged says the outbox moved: something was queued, sent or failed.

@@ -222,6 +222,9 @@ func (t *Tx) AddMessage(accountID int64, m *Message) error {
 		m.ID, m.Subject, m.Body, addrs); err != nil {
 		return fmt.Errorf("store: index message: %w", err)
 	}
+	if err := t.addRefs(m); err != nil {
+		return err
+	}
 	if m.TicketID != 0 {
 		_, err = t.tx.Exec(`UPDATE tickets SET updated = max(updated, ?), unread = unread OR ? WHERE id = ?`,
 			formatTime(m.Date), boolInt(m.Kind == KindCustomer), m.TicketID)
@@ -236,24 +239,27 @@ func (t *Tx) SetState(ticketID int64, state string) error {
 	return err
 }
 
-// ApplyServerKeywords sets a ticket's state and labels from the keywords its
-// root message carries on the server, unless local changes are still queued
-// for it (those win until pushed). closed and labels are already decoded.
-func (t *Tx) ApplyServerKeywords(ticketID int64, closed bool, labels []string) (changed bool, err error) {
+// ApplyServerKeywords sets a ticket's status, assignee and labels from the
+// keywords its root message carries on the server, unless local changes are
+// still queued for it (those win until pushed).
+func (t *Tx) ApplyServerKeywords(ticketID int64, kw ServerKeywords) (changed bool, err error) {
 	var pending int
 	if err := t.tx.QueryRow(`SELECT count(*) FROM keyword_queue WHERE ticket_id = ?`, ticketID).Scan(&pending); err != nil || pending > 0 {
 		return false, err
 	}
-	state := StateOpen
-	if closed {
-		state = StateClosed
+	state := kw.Status
+	if !IsStatus(state) {
+		state = StateOpen
 	}
-	res, err := t.tx.Exec(`UPDATE tickets SET state = ? WHERE id = ? AND state <> ?`, state, ticketID, state)
+	assignee := NormalizeAssignee(kw.Assignee)
+	res, err := t.tx.Exec(`UPDATE tickets SET state = ?, assignee = ? WHERE id = ? AND (state <> ? OR assignee <> ?)`,
+		state, assignee, ticketID, state, assignee)
 	if err != nil {
 		return false, err
 	}
 	n, _ := res.RowsAffected()
 	changed = n > 0
+	labels := sortedLabels(kw.Labels)
 	var current []string
 	rows, err := t.tx.Query(`SELECT label FROM ticket_labels WHERE ticket_id = ? ORDER BY label`, ticketID)
 	if err != nil {
@@ -285,7 +291,7 @@ func (t *Tx) ApplyServerKeywords(ticketID int64, closed bool, labels []string) (
 // RootUIDs maps the UID of every ticket's root message to the ticket id.
 func (s *Store) RootUIDs(ctx context.Context, accountID int64) (map[uint32]int64, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT m.uid, t.id FROM tickets t JOIN messages m
-		ON m.ticket_id = t.id AND m.message_id = t.root_message_id AND m.uid IS NOT NULL
+		ON m.ticket_id = t.id AND m.message_id = t.root_message_id AND m.uid IS NOT NULL AND m.expunged = 0
 		WHERE t.account_id = ?`, accountID)
 	if err != nil {
 		return nil, err
@@ -313,5 +319,107 @@ func (t *Tx) SetUnsubscribed(ticketID int64) error {
 // changes have been read.
 func (t *Tx) SetHighestModSeq(accountID int64, modseq uint64) error {
 	_, err := t.tx.Exec(`UPDATE accounts SET highest_modseq = ? WHERE id = ?`, modseq, accountID)
+	return err
+}
+
+// addRefs records every Message-ID m refers to (In-Reply-To and
+// References), so that mail referring to the same messages threads
+// together even when the message they refer to is not (yet) stored.
+func (t *Tx) addRefs(m *Message) error {
+	seen := map[string]bool{"": true, m.MessageID: true}
+	for _, ref := range append([]string{m.InReplyTo}, m.References...) {
+		if seen[ref] {
+			continue
+		}
+		seen[ref] = true
+		if _, err := t.tx.Exec(`INSERT INTO message_refs (message_id, ref) VALUES (?, ?)`, m.ID, ref); err != nil {
+			return fmt.Errorf("store: message refs: %w", err)
+		}
+	}
+	return nil
+}
+
+// ticketsWhere returns the account's tickets that have a message matching
+// cond (an SQL condition on messages m and the JSON array of ids bound to
+// its "?"), lowest number first.
+func (t *Tx) ticketsWhere(accountID int64, cond string, ids []string) ([]*Ticket, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	// The unary + keeps SQLite on the matching rows: the account indexes
+	// would read every ticket and message (quadratic over a full sync).
+	rows, err := t.tx.Query(`SELECT `+ticketColumns+` FROM tickets t JOIN accounts a ON a.id = t.account_id
+		WHERE +t.account_id = ? AND t.id IN (SELECT m.ticket_id FROM messages m WHERE +m.account_id = ? AND `+cond+`)
+		ORDER BY t.number`, accountID, accountID, string(list))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Ticket
+	for rows.Next() {
+		tk, err := scanTicket(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tk)
+	}
+	return out, rows.Err()
+}
+
+// TicketsHolding returns the tickets holding a message whose Message-ID is
+// one of ids, lowest number first.
+func (t *Tx) TicketsHolding(accountID int64, ids []string) ([]*Ticket, error) {
+	return t.ticketsWhere(accountID, `m.message_id IN (SELECT value FROM json_each(?))`, ids)
+}
+
+// TicketsReferring returns the tickets holding a message that refers to one
+// of ids (by In-Reply-To or References), lowest number first.
+func (t *Tx) TicketsReferring(accountID int64, ids []string) ([]*Ticket, error) {
+	return t.ticketsWhere(accountID, `m.id IN (SELECT r.message_id FROM message_refs r
+		WHERE r.ref IN (SELECT value FROM json_each(?)))`, ids)
+}
+
+// MergeTicket moves everything of ticket from (messages, events,
+// participants, labels, queued mail and keyword changes, drafts: every row
+// of every table that refers to tickets) into ticket into and deletes
+// ticket from. Where into already has a row with the same key (a label, a
+// participant, a draft of the same kind), into's row is kept.
+func (t *Tx) MergeTicket(into, from int64) error {
+	rows, err := t.tx.Query(`SELECT m.name, f."from" FROM sqlite_master m, pragma_foreign_key_list(m.name) f
+		WHERE m.type = 'table' AND f."table" = 'tickets'`)
+	if err != nil {
+		return err
+	}
+	type ref struct{ table, column string }
+	var refs []ref
+	for rows.Next() {
+		var r ref
+		if err := rows.Scan(&r.table, &r.column); err != nil {
+			rows.Close()
+			return err
+		}
+		refs = append(refs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, r := range refs {
+		if _, err := t.tx.Exec(`UPDATE OR IGNORE "`+r.table+`" SET "`+r.column+`" = ? WHERE "`+r.column+`" = ?`, into, from); err != nil {
+			return fmt.Errorf("store: merge ticket rows of %s: %w", r.table, err)
+		}
+	}
+	if _, err := t.tx.Exec(`UPDATE tickets SET
+		created = min(created, (SELECT created FROM tickets WHERE id = ?)),
+		updated = max(updated, (SELECT updated FROM tickets WHERE id = ?)),
+		unread = unread OR (SELECT unread FROM tickets WHERE id = ?)
+		WHERE id = ?`, from, from, from, into); err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(`DELETE FROM tickets WHERE id = ?`, from)
 	return err
 }

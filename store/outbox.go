@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -46,7 +47,9 @@ type OutboxItem struct {
 	State     string
 	Attempts  int
 	LastError string
-	Claim     string // keyword to claim on the root before sending (automated mail)
+	Claim     string   // keyword to claim on the root before sending (automated mail)
+	Notice    string   // the automated notice (NoticeClosed…) composed when it leaves, if any
+	Files     []string // paths of files a staff reply attaches
 	Appended  bool
 	Created   time.Time
 }
@@ -90,6 +93,12 @@ func (t *Tx) QueueOutbox(o *OutboxItem) error {
 	if o.Created.IsZero() {
 		o.Created = time.Now()
 	}
+	if o.Kind == KindAuto {
+		// A ticket in the spam view never gets automated mail: nothing is queued.
+		if spam, err := t.isSpam(o.TicketID); err != nil || spam {
+			return err
+		}
+	}
 	res, err := t.tx.Exec(`INSERT INTO outbox (account_id, ticket_id, kind, message_id, author, body, raw, rcpt,
 		state, next_attempt, claim, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
 		o.AccountID, o.TicketID, o.Kind, o.MessageID, o.Author, o.Body, o.Raw, strings.Join(o.Rcpt, " "),
@@ -116,39 +125,38 @@ func NewMessageID(address string) string {
 }
 
 // SetTicketState changes a ticket's state here and queues the keyword change
-// that shares it with every client of the mailbox.
+// that shares it with every client of the mailbox. Closing an open ticket
+// also queues the closed notice (the mail package sends it only if the
+// project's template is on; its claim keyword stays, so a ticket closed
+// again later does not notify twice).
 func (s *Store) SetTicketState(ctx context.Context, ticketID int64, state string) error {
 	if state != StateOpen && state != StateClosed {
 		return fmt.Errorf("unknown state %q", state)
 	}
 	return s.Update(ctx, func(tx *Tx) error {
-		res, err := tx.tx.Exec(`UPDATE tickets SET state = ? WHERE id = ?`, state, ticketID)
-		if err != nil {
+		var was string
+		err := tx.tx.QueryRow(`SELECT state FROM tickets WHERE id = ?`, ticketID).Scan(&was)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("ticket %d: %w", ticketID, ErrNotFound)
+		} else if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("ticket %d: %w", ticketID, ErrNotFound)
+		if _, err := tx.tx.Exec(`UPDATE tickets SET state = ? WHERE id = ?`, state, ticketID); err != nil {
+			return err
 		}
-		return tx.QueueKeyword(ticketID, KeywordClosed, state == StateClosed)
+		if err := tx.QueueKeyword(ticketID, KeywordClosed, state == StateClosed); err != nil || was == state || state == StateOpen {
+			return err
+		}
+		return tx.queueNotice(ticketID, NoticeClosed, KeywordClosedNotified)
 	})
 }
 
 // SetSpam marks a ticket spam (or not spam) here and queues the keyword
-// change that shares the mark with every client of the mailbox.
+// change that shares the mark with every client of the mailbox. The mark
+// also trains the spam filter: the mail package trains every customer
+// message of a marked ticket on its next sync pass (see PendingSpamTraining).
 func (s *Store) SetSpam(ctx context.Context, ticketID int64, spam bool) error {
-	return s.Update(ctx, func(tx *Tx) error {
-		res, err := tx.tx.Exec(`UPDATE tickets SET spam = ? WHERE id = ?`, boolInt(spam), ticketID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("ticket %d: %w", ticketID, ErrNotFound)
-		}
-		if err := tx.QueueKeyword(ticketID, KeywordSpam, spam); err != nil {
-			return err
-		}
-		return tx.QueueKeyword(ticketID, KeywordHam, !spam)
-	})
+	return s.SetSpamMany(ctx, []int64{ticketID}, spam)
 }
 
 // QueueKeyword queues adding (or removing) a keyword on a ticket's root
@@ -202,15 +210,20 @@ func (s *Store) KeywordPushed(ctx context.Context, id int64) error {
 }
 
 const outboxColumns = `id, account_id, ticket_id, kind, message_id, author, body, coalesce(raw, x''), rcpt,
-	state, attempts, last_error, claim, appended, created`
+	state, attempts, last_error, claim, appended, created, notice, files`
 
 func scanOutbox(r rowScanner) (*OutboxItem, error) {
 	var o OutboxItem
-	var rcpt, created string
+	var rcpt, created, files string
 	var appended int
 	if err := r.Scan(&o.ID, &o.AccountID, &o.TicketID, &o.Kind, &o.MessageID, &o.Author, &o.Body, &o.Raw, &rcpt,
-		&o.State, &o.Attempts, &o.LastError, &o.Claim, &appended, &created); err != nil {
+		&o.State, &o.Attempts, &o.LastError, &o.Claim, &appended, &created, &o.Notice, &files); err != nil {
 		return nil, err
+	}
+	if files != "" {
+		if err := json.Unmarshal([]byte(files), &o.Files); err != nil {
+			return nil, fmt.Errorf("store: outbox %d files: %w", o.ID, err)
+		}
 	}
 	o.Rcpt = splitList(rcpt)
 	o.Appended = appended != 0

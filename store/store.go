@@ -66,8 +66,8 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	for _, side := range []string{"-wal", "-shm"} {
-		_ = os.Chmod(path+side, 0o600)
+	for _, f := range []string{"", "-wal", "-shm"} {
+		_ = os.Chmod(path+f, 0o600)
 	}
 	return s, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,8 +72,16 @@ func TestMigrationsNewAndReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v < 1 || v != len(entries) {
-		t.Fatalf("schema version %d after migrating a new database, want %d", v, len(entries))
+	latest := 0
+	for _, e := range entries {
+		n, err := strconv.Atoi(strings.SplitN(e.Name(), "_", 2)[0])
+		if err != nil {
+			t.Fatalf("migration %s is not numbered", e.Name())
+		}
+		latest = max(latest, n)
+	}
+	if v < 1 || v != latest {
+		t.Fatalf("schema version %d after migrating a new database, want %d (the newest migration)", v, latest)
 	}
 	acct := testAccount(t, st, "main", "support@example.com")
 	addTicket(t, st, acct, 7, "Printer on fire", "alice@customer.test", "It burns.")
@@ -402,14 +411,15 @@ func TestKeywordQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pending) != 1 || pending[0].Keyword != KeywordClosed || !pending[0].Add || pending[0].RootUID != 12 || pending[0].TicketID != tk.ID {
+	closes := changesOf(pending, KeywordClosed)
+	if len(closes) != 1 || !closes[0].Add || closes[0].RootUID != 12 || closes[0].TicketID != tk.ID {
 		t.Fatalf("pending after close: %+v", pending)
 	}
 	if err := st.SetTicketState(ctx, tk.ID, StateOpen); err != nil {
 		t.Fatal(err)
 	}
 	pending, _ = st.PendingKeywords(ctx, acct.ID)
-	if len(pending) != 1 || pending[0].Add {
+	if closes := changesOf(pending, KeywordClosed); len(closes) != 1 || closes[0].Add {
 		t.Fatalf("reopen did not replace the close: %+v", pending)
 	}
 	if err := st.SetTicketState(ctx, tk.ID, "frozen"); err == nil {
@@ -426,7 +436,11 @@ func TestKeywordQueue(t *testing.T) {
 		var changed bool
 		err := st.Update(ctx, func(tx *Tx) error {
 			var err error
-			changed, err = tx.ApplyServerKeywords(tk.ID, closed, labels)
+			kw := ServerKeywords{Labels: labels}
+			if closed {
+				kw.Status = StateClosed
+			}
+			changed, err = tx.ApplyServerKeywords(tk.ID, kw)
 			return err
 		})
 		if err != nil {
@@ -441,8 +455,10 @@ func TestKeywordQueue(t *testing.T) {
 	if got.State != StateOpen || len(got.Labels) != 0 {
 		t.Errorf("server keywords applied over a pending local change: %+v", got)
 	}
-	if err := st.KeywordPushed(ctx, pending[0].ID); err != nil {
-		t.Fatal(err)
+	for _, k := range pending {
+		if err := st.KeywordPushed(ctx, k.ID); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if p, _ := st.PendingKeywords(ctx, acct.ID); len(p) != 0 {
 		t.Fatalf("still pending after KeywordPushed: %+v", p)
@@ -719,6 +735,17 @@ func TestSearch(t *testing.T) {
 	}
 }
 
+// changesOf picks the queued changes of one keyword.
+func changesOf(pending []KeywordChange, keyword string) []KeywordChange {
+	var out []KeywordChange
+	for _, k := range pending {
+		if strings.EqualFold(k.Keyword, keyword) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 func ticketNumbers(list []*Ticket) []int64 {
 	var out []int64
 	for _, t := range list {
@@ -781,5 +808,31 @@ func TestIsParticipant(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// Keywords that differ only in case are one label: applying them again is
+// no change (else every sync pass would report the ticket changed).
+func TestApplyServerKeywordsDuplicateLabels(t *testing.T) {
+	ctx := context.Background()
+	st := testStore(t)
+	acct := testAccount(t, st, "main", "support@example.com")
+	tk := addTicket(t, st, acct, 3, "Labels", "alice@customer.test", "x")
+	kw := ServerKeywords{Labels: []string{"refund", "Refund", "refund"}}
+	for i, want := range []bool{true, false} {
+		err := st.Update(ctx, func(tx *Tx) error {
+			changed, err := tx.ApplyServerKeywords(tk.ID, kw)
+			if changed != want {
+				t.Errorf("pass %d: changed = %v, want %v", i, changed, want)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := st.Ticket(ctx, tk.ID)
+	if strings.Join(got.Labels, ",") != "refund" {
+		t.Errorf("labels %v, want [refund]", got.Labels)
 	}
 }

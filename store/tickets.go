@@ -12,8 +12,11 @@ import (
 
 // Ticket states.
 const (
-	StateOpen   = "open"
-	StateClosed = "closed"
+	StateOpen    = "open"
+	StatePending = "pending" // waiting on the customer
+	StateOnHold  = "on-hold" // waiting on a third party
+	StateSolved  = "solved"
+	StateClosed  = "closed"
 )
 
 // Message kinds.
@@ -133,6 +136,11 @@ func (s *Store) List(ctx context.Context, f ListFilter) ([]*Ticket, error) {
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
+	return s.tickets(ctx, q, args...)
+}
+
+// tickets runs a query selecting ticketColumns and scans every row.
+func (s *Store) tickets(ctx context.Context, q string, args ...any) ([]*Ticket, error) {
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -209,9 +217,15 @@ func scanMessage(r rowScanner) (*Message, error) {
 // reached this store, which is the mailbox's UID order on a rebuild): a
 // customer's clock cannot put an answer before what it answers.
 func (s *Store) Messages(ctx context.Context, ticketID int64) ([]*Message, error) {
+	return s.queryMessages(ctx, `WHERE m.ticket_id = ? ORDER BY m.id`, ticketID)
+}
+
+// queryMessages runs a query of messages (with their outbox state) with
+// the given WHERE and ORDER BY clauses.
+func (s *Store) queryMessages(ctx context.Context, where string, args ...any) ([]*Message, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages m
 		LEFT JOIN outbox o ON o.message_id = m.message_id AND o.ticket_id = m.ticket_id
-		WHERE m.ticket_id = ? ORDER BY m.id`, ticketID)
+		`+where, args...)
 	if err != nil {
 		return nil, err
 	}

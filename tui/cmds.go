@@ -19,12 +19,30 @@ import (
 // guard against a wedged database.
 const dbTimeout = 30 * time.Second
 
-// listLoadedMsg carries the ticket list read for one filter.
+// listLoadedMsg carries one window of a section's rows.
 type listLoadedMsg struct {
+	seq     int
+	section int
+	text    string // the query text read
+	start   int
+	rows    []ticketRow
+	keepAt  int // the row of the ticket asked to keep, -1 if gone or not asked
+	err     error
+}
+
+// countLoadedMsg carries the count of one section's query.
+type countLoadedMsg struct {
+	seq     int
+	section int
+	text    string
+	total   int
+	err     error
+}
+
+// countsLoadedMsg carries every section's count (-1 where unknown).
+type countsLoadedMsg struct {
 	seq    int
-	filter string
-	rows   []ticketRow
-	err    error
+	counts []int
 }
 
 // threadLoadedMsg carries a ticket and its messages.
@@ -32,6 +50,7 @@ type threadLoadedMsg struct {
 	seq        int
 	row        ticketRow
 	msgs       []messageView
+	events     []eventView
 	markedRead bool
 	err        error
 }
@@ -52,12 +71,18 @@ type replyQueuedMsg struct {
 	err       error
 }
 
-// stateSetMsg reports a SetTicketState.
-type stateSetMsg struct {
-	ticketID int64
-	number   int64
-	state    string
-	err      error
+// changeAppliedMsg reports an ApplyChange (or, with undo set, a Restore).
+type changeAppliedMsg struct {
+	label string // "Closed #123", "Assigned 4 tickets to ana"
+	snaps []store.Snapshot
+	undo  bool
+	err   error
+}
+
+// markedMsg carries the tickets a mark by query or range found.
+type markedMsg struct {
+	ids []int64
+	err error
 }
 
 // searchDoneMsg carries search results.
@@ -85,18 +110,72 @@ func dbContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), dbTimeout)
 }
 
-// loadList reads the tickets of one state filter.
-func loadList(st *store.Store, seq int, filter string) tea.Cmd {
+// listRequest is one window read of a section.
+type listRequest struct {
+	seq, section int
+	query        *store.Query
+	text         string
+	env          store.QueryEnv
+	start, size  int
+	keep         int64 // a ticket to find, so the window can be read around it
+	before       int   // rows to read above the kept ticket
+}
+
+// loadList finds the kept ticket and reads a window of a section.
+func loadList(st *store.Store, r listRequest) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := dbContext()
 		defer cancel()
-		ts, err := st.List(ctx, store.ListFilter{State: filter})
-		rows := make([]ticketRow, 0, len(ts))
-		for _, t := range ts {
-			rows = append(rows, newTicketRow(t))
+		msg := listLoadedMsg{seq: r.seq, section: r.section, text: r.text, start: r.start, keepAt: -1}
+		if r.keep != 0 {
+			if msg.keepAt, msg.err = st.TicketIndex(ctx, r.query, r.env, r.keep); msg.err != nil {
+				return msg
+			}
+			if msg.keepAt >= 0 && (msg.keepAt < r.start || msg.keepAt >= r.start+r.size) {
+				msg.start = max(msg.keepAt-r.before, 0)
+			}
 		}
-		return listLoadedMsg{seq: seq, filter: filter, rows: rows, err: err}
+		ts, err := st.QueryTickets(ctx, r.query, r.env, msg.start, r.size)
+		msg.rows, msg.err = ticketRows(ts), err
+		return msg
 	}
+}
+
+// countSection counts the tickets of a section.
+func countSection(st *store.Store, r listRequest) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := dbContext()
+		defer cancel()
+		n, err := st.CountTickets(ctx, r.query, r.env)
+		return countLoadedMsg{seq: r.seq, section: r.section, text: r.text, total: n, err: err}
+	}
+}
+
+// loadCounts counts every section.
+func loadCounts(st *store.Store, seq int, qs []*store.Query, env store.QueryEnv) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := dbContext()
+		defer cancel()
+		msg := countsLoadedMsg{seq: seq, counts: make([]int, len(qs))}
+		for i, q := range qs {
+			msg.counts[i] = -1
+			if q != nil {
+				if n, err := st.CountTickets(ctx, q, env); err == nil {
+					msg.counts[i] = n
+				}
+			}
+		}
+		return msg
+	}
+}
+
+// ticketRows cleans store tickets for display.
+func ticketRows(ts []*store.Ticket) []ticketRow {
+	rows := make([]ticketRow, 0, len(ts))
+	for _, t := range ts {
+		rows = append(rows, newTicketRow(t))
+	}
+	return rows
 }
 
 // resolveTicket finds the ticket ref names.
@@ -138,6 +217,14 @@ func loadThread(st *store.Store, seq int, ref ticketRef) tea.Cmd {
 		for _, m := range ms {
 			msgs = append(msgs, newMessageView(m))
 		}
+		evs, err := st.Events(ctx, t.ID)
+		if err != nil {
+			return threadLoadedMsg{seq: seq, err: err}
+		}
+		events := make([]eventView, 0, len(evs))
+		for _, e := range evs {
+			events = append(events, newEventView(e))
+		}
 		row := newTicketRow(t)
 		marked := false
 		if t.Unread {
@@ -147,7 +234,7 @@ func loadThread(st *store.Store, seq int, ref ticketRef) tea.Cmd {
 			marked = true
 		}
 		row.Unread = false
-		return threadLoadedMsg{seq: seq, row: row, msgs: msgs, markedRead: marked}
+		return threadLoadedMsg{seq: seq, row: row, msgs: msgs, events: events, markedRead: marked}
 	}
 }
 
@@ -176,13 +263,32 @@ func queueReply(st *store.Store, local int, ticketID int64, kind, author, body s
 	}
 }
 
-// setState closes or reopens a ticket.
-func setState(st *store.Store, ticketID, number int64, state string) tea.Cmd {
+// applyChange makes one change to tickets.
+func applyChange(st *store.Store, actor string, ids []int64, c store.Change, label string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := dbContext()
 		defer cancel()
-		err := st.SetTicketState(ctx, ticketID, state)
-		return stateSetMsg{ticketID: ticketID, number: number, state: state, err: err}
+		snaps, err := st.ApplyChange(ctx, actor, ids, c)
+		return changeAppliedMsg{label: label, snaps: snaps, err: err}
+	}
+}
+
+// restore undoes a change.
+func restore(st *store.Store, actor string, snaps []store.Snapshot, label string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := dbContext()
+		defer cancel()
+		return changeAppliedMsg{label: label, undo: true, err: st.Restore(ctx, actor, snaps)}
+	}
+}
+
+// markByQuery finds the tickets of a query, or of a range of a section.
+func markByQuery(st *store.Store, q *store.Query, env store.QueryEnv, offset, limit int) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := dbContext()
+		defer cancel()
+		ids, err := st.QueryIDs(ctx, q, env, offset, limit)
+		return markedMsg{ids: ids, err: err}
 	}
 }
 
@@ -199,3 +305,43 @@ func runSearch(st *store.Store, seq int, query string) tea.Cmd {
 		return searchDoneMsg{seq: seq, hits: rows, err: err}
 	}
 }
+
+// loadDraft reads a ticket's saved draft of kind.
+func loadDraft(st *store.Store, ticketID int64, kind string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := dbContext()
+		defer cancel()
+		body, err := st.Draft(ctx, ticketID, kind)
+		if err != nil {
+			return nil // no draft to restore is not worth a word
+		}
+		return draftLoadedMsg{ticketID: ticketID, kind: kind, body: body}
+	}
+}
+
+// saveDraft keeps what is typed; a failure shows on the status line.
+func saveDraft(st *store.Store, ticketID int64, kind, body string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := dbContext()
+		defer cancel()
+		if err := st.SaveDraft(ctx, ticketID, kind, body); err != nil {
+			return draftFailedMsg{err: err}
+		}
+		return nil
+	}
+}
+
+// deleteDraft drops a draft once sent or discarded.
+func deleteDraft(st *store.Store, ticketID int64, kind string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := dbContext()
+		defer cancel()
+		if err := st.DeleteDraft(ctx, ticketID, kind); err != nil {
+			return draftFailedMsg{err: err}
+		}
+		return nil
+	}
+}
+
+// draftFailedMsg reports a draft that could not be saved or dropped.
+type draftFailedMsg struct{ err error }

@@ -2,7 +2,10 @@ package tui
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textarea"
@@ -11,47 +14,95 @@ import (
 	"desk/store"
 )
 
+// draftDelay is how long typing pauses before the draft is saved.
+const draftDelay = 700 * time.Millisecond
+
 // composer is the inline editor for a reply or an internal note.
 type composer struct {
 	kind     string
 	ticketID int64
 	number   int64
 	to       string // the requester, for the title
+	status   string // the ticket's status when the composer opened
 	ta       textarea.Model
-	confirm  bool   // asking "discard draft? y/n"
+	confirm  bool   // asking "discard draft? y/N"
 	err      string // why the last send was refused
+	saveSeq  int    // numbers draft saves: only the newest pending one runs
+	seen     int    // messages in the thread when writing started (-1: not read yet)
+	newer    int    // messages that arrived since
+	warned   bool   // the collision warning was shown: the next send goes
+	dark     bool
 }
 
-// openComposer opens the editor under the open thread.
-func (m *model) openComposer(kind string) {
+// draftSaveMsg asks to save the draft if no newer keystroke came.
+type draftSaveMsg struct{ seq int }
+
+// draftLoadedMsg carries a saved draft for the composer that asked.
+type draftLoadedMsg struct {
+	ticketID int64
+	kind     string
+	body     string
+}
+
+// editorDoneMsg carries the file $EDITOR wrote.
+type editorDoneMsg struct {
+	path string
+	err  error
+}
+
+// openComposer opens the editor under the open thread and restores the
+// ticket's saved draft.
+func (m *model) openComposer(kind string) tea.Cmd {
 	t := m.thread
 	if t == nil || t.row.ID == 0 {
-		return // a ticket named by number is not found yet
+		return nil // a ticket named by number is not found yet
+	}
+	if m.opts.ReadOnly {
+		return m.readOnly()
 	}
 	ta := textarea.New()
 	ta.ShowLineNumbers = false
 	ta.MaxHeight = 0 // the height is set from the window; no line limit
 	ta.MaxWidth = 0
 	ta.CharLimit = 0
-	ta.Prompt = "┃ "
-	if kind == store.KindNote {
-		ta.Placeholder = "Only staff see this."
-	} else {
-		ta.Placeholder = "Write the reply…"
+	c := &composer{ticketID: t.row.ID, number: t.row.Number, to: t.row.Requester, status: t.row.State, ta: ta, seen: len(t.msgs)}
+	if !t.loaded {
+		c.seen = -1 // counted when the thread's first read lands
 	}
-	c := &composer{kind: kind, ticketID: t.row.ID, number: t.row.Number, to: t.row.Requester, ta: ta}
-	c.setDark(m.isDark)
+	c.dark = m.isDark
+	c.setKind(kind)
 	c.ta.Focus()
 	m.compose = c
 	t.pin = pinBottom // the newest message is the one answered
-	m.help.ShowAll = false
+	return loadDraft(m.st, c.ticketID, kind)
 }
 
-// setDark styles the editor for the terminal's background, with a steady
-// cursor: a blinking one would keep a timer running.
+// setKind makes the draft a reply or a note: placeholder and border.
+func (c *composer) setKind(kind string) {
+	c.kind = kind
+	if kind == store.KindNote {
+		c.ta.Placeholder = "Only staff see this. /status pending, /label ~x, /assign @me on their own lines act on send."
+		c.ta.Prompt = "▌ "
+	} else {
+		c.ta.Placeholder = "Write the reply… /close, /status pending, /label ~x on their own lines act on send."
+		c.ta.Prompt = "┃ "
+	}
+	c.setDark(c.dark)
+}
+
+// setDark styles the editor for the terminal's background and the draft's
+// kind (a note's border is the note colour), with a steady cursor: a
+// blinking one would keep a timer running.
 func (c *composer) setDark(dark bool) {
+	c.dark = dark
 	st := textarea.DefaultStyles(dark)
 	st.Cursor.Blink = false
+	border := DefaultStyles(dark).ComposeTitle
+	if c.kind == store.KindNote {
+		border = DefaultStyles(dark).Note
+	}
+	st.Focused.Prompt = border
+	st.Blurred.Prompt = border
 	c.ta.SetStyles(st)
 }
 
@@ -66,7 +117,7 @@ func (c *composer) setSize(w, h int) {
 	c.ta.SetHeight(textareaHeight(h))
 }
 
-// height is the composer's lines: title, editor, message line.
+// height is the composer's lines: title, editor, review line.
 func (c *composer) height() int {
 	return 1 + c.ta.Height() + 1
 }
@@ -74,9 +125,30 @@ func (c *composer) height() int {
 // title names what is being written.
 func (c *composer) title() string {
 	if c.kind == store.KindNote {
-		return "Internal note — never sent to the customer — ctrl+s save, esc cancel"
+		return "Internal note — never sent to the customer — ctrl+s save, ctrl+t make it a reply, esc cancel"
 	}
-	return "Reply to " + orUnknown(c.to) + " — ctrl+s send, esc cancel"
+	return "Reply to " + orUnknown(c.to) + " — ctrl+s send, ctrl+t make it a note, esc cancel"
+}
+
+// review says what sending will do: to whom, and the ticket afterwards.
+func (c *composer) review() string {
+	_, ch, summary, err := quickActions(c.ta.Value())
+	if err != nil {
+		return err.Error()
+	}
+	who := "→ " + orUnknown(c.to)
+	if c.kind == store.KindNote {
+		who = "→ staff only"
+	}
+	status := c.status
+	if ch.Status != "" {
+		status = ch.Status
+	}
+	text := who + " · status after send: " + status
+	if len(summary) > 0 {
+		text += " · " + strings.Join(summary, ", ")
+	}
+	return text
 }
 
 // view draws the composer at width w.
@@ -89,11 +161,11 @@ func (c *composer) view(s Styles, w int) []string {
 	lines = append(lines, strings.Split(c.ta.View(), "\n")...)
 	switch {
 	case c.confirm:
-		lines = append(lines, s.Error.Render(clip("discard draft? y/n", w)))
+		lines = append(lines, s.Error.Render(clip("Discard draft? (y/N)", w)))
 	case c.err != "":
 		lines = append(lines, s.Error.Render(clip(c.err, w)))
 	default:
-		lines = append(lines, "")
+		lines = append(lines, s.Dim.Render(clip(c.review(), w)))
 	}
 	return lines
 }
@@ -105,7 +177,7 @@ func (m *model) composeKey(msg tea.KeyPressMsg) tea.Cmd {
 		switch {
 		case key.Matches(msg, k.Discard):
 			m.compose = nil
-			return m.setFlash("draft discarded", false)
+			return tea.Batch(deleteDraft(m.st, c.ticketID, c.kind), m.setFlash("draft discarded", false))
 		case key.Matches(msg, k.Keep):
 			c.confirm = false
 		}
@@ -114,30 +186,139 @@ func (m *model) composeKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Send):
 		return m.send()
+	case key.Matches(msg, k.ToggleKind):
+		old := c.kind
+		kind := store.KindNote
+		if c.kind == store.KindNote {
+			kind = store.KindReply
+		}
+		c.setKind(kind)
+		return tea.Batch(deleteDraft(m.st, c.ticketID, old), m.scheduleDraft())
+	case key.Matches(msg, k.Editor):
+		return m.runEditor()
 	case key.Matches(msg, k.Cancel):
 		if strings.TrimSpace(c.ta.Value()) != "" {
 			c.confirm = true
 			return nil
 		}
 		m.compose = nil
-		return nil
+		return deleteDraft(m.st, c.ticketID, c.kind)
 	}
 	c.err = ""
 	var cmd tea.Cmd
 	c.ta, cmd = c.ta.Update(msg)
-	return cmd
+	return tea.Batch(cmd, m.scheduleDraft())
+}
+
+// scheduleDraft saves the draft once typing pauses.
+func (m *model) scheduleDraft() tea.Cmd {
+	c := m.compose
+	c.saveSeq++
+	seq := c.saveSeq
+	return m.after(draftDelay, func(time.Time) tea.Msg { return draftSaveMsg{seq: seq} })
+}
+
+// saveDraftNow saves the draft if no keystroke came since msg was
+// scheduled.
+func (m *model) saveDraftNow(msg draftSaveMsg) tea.Cmd {
+	c := m.compose
+	if c == nil || msg.seq != c.saveSeq {
+		return nil
+	}
+	return saveDraft(m.st, c.ticketID, c.kind, c.ta.Value())
+}
+
+// draftLoaded restores a saved draft into an untouched composer.
+func (m *model) draftLoaded(msg draftLoadedMsg) {
+	c := m.compose
+	if c == nil || c.ticketID != msg.ticketID || c.kind != msg.kind || c.ta.Value() != "" || msg.body == "" {
+		return
+	}
+	c.ta.SetValue(msg.body)
+	c.err = "draft restored"
+}
+
+// runEditor hands the draft to $EDITOR (only when running locally).
+func (m *model) runEditor() tea.Cmd {
+	editor := os.Getenv("VISUAL")
+	if editor == "" {
+		editor = os.Getenv("EDITOR")
+	}
+	if m.opts.Remote || editor == "" {
+		m.compose.err = "no $EDITOR here: set EDITOR (not available over SSH)"
+		return nil
+	}
+	f, err := os.CreateTemp("", "desk-draft-*.txt")
+	if err != nil {
+		m.compose.err = errorText(err)
+		return nil
+	}
+	_, err = f.WriteString(m.compose.ta.Value())
+	f.Close()
+	if err != nil {
+		m.compose.err = errorText(err)
+		return nil
+	}
+	path := f.Name()
+	return tea.ExecProcess(exec.Command("sh", "-c", editor+` "$1"`, "sh", path), func(err error) tea.Msg {
+		return editorDoneMsg{path: path, err: err}
+	})
+}
+
+// editorDone takes the text back from $EDITOR.
+func (m *model) editorDone(msg editorDoneMsg) tea.Cmd {
+	defer os.Remove(msg.path)
+	c := m.compose
+	if c == nil {
+		return nil
+	}
+	if msg.err != nil {
+		c.err = "editor: " + errorText(msg.err)
+		return nil
+	}
+	b, err := os.ReadFile(msg.path)
+	if err != nil {
+		c.err = errorText(err)
+		return nil
+	}
+	c.ta.SetValue(strings.TrimRight(string(b), "\n"))
+	return m.scheduleDraft()
 }
 
 // send queues the draft: it shows in the thread at once, marked queued,
-// and the store write runs in a Cmd. An empty draft is refused.
+// and the store write runs in a Cmd; quick actions apply with it. An empty
+// draft is refused, and the first send after new messages arrived only
+// warns.
 func (m *model) send() tea.Cmd {
 	c, t := m.compose, m.thread
-	body := c.ta.Value()
-	if strings.TrimSpace(body) == "" {
+	body, ch, _, err := quickActions(c.ta.Value())
+	if err != nil {
+		c.err = err.Error()
+		return nil
+	}
+	if ch.Assignee != nil && strings.EqualFold(*ch.Assignee, "me") {
+		me := m.author
+		ch.Assignee = &me
+	}
+	hasChange := ch.Status != "" || ch.Assignee != nil || ch.Spam != nil || len(ch.AddLabels)+len(ch.RemoveLabels) > 0
+	if strings.TrimSpace(body) == "" && !hasChange {
 		c.err = "empty message: nothing to send"
 		return nil
 	}
+	if c.newer > 0 && !c.warned {
+		c.warned = true
+		c.err = fmt.Sprintf("⚠ %d new %s arrived while you typed (shown above) — ctrl+s again to send anyway",
+			c.newer, plural(c.newer, "message"))
+		return nil
+	}
 	m.compose = nil
+	cmds := []tea.Cmd{deleteDraft(m.st, c.ticketID, c.kind)}
+	if hasChange {
+		cmds = append(cmds, applyChange(m.st, m.author, []int64{c.ticketID}, ch, fmt.Sprintf("Updated #%d", c.number)))
+	}
+	if strings.TrimSpace(body) == "" {
+		return tea.Batch(cmds...)
+	}
 	m.seq++
 	local := m.seq
 	view := newMessageView(&store.Message{
@@ -147,7 +328,23 @@ func (m *model) send() tea.Cmd {
 		t.pending = append(t.pending, pendingReply{local: local, view: view})
 		t.dirty, t.pin = true, pinBottom
 	}
-	return queueReply(m.st, local, c.ticketID, c.kind, m.author, body)
+	return tea.Batch(append(cmds, queueReply(m.st, local, c.ticketID, c.kind, m.author, body))...)
+}
+
+// noticeNewMessages counts messages that arrived in the thread while a
+// draft of it is open.
+func (m *model) noticeNewMessages() {
+	c, t := m.compose, m.thread
+	if c == nil || t == nil || t.row.ID != c.ticketID {
+		return
+	}
+	if c.seen < 0 {
+		c.seen, c.status = len(t.msgs), t.row.State
+		return
+	}
+	if n := len(t.msgs) - c.seen; n > c.newer {
+		c.newer, c.warned = n, false
+	}
 }
 
 // replyQueued follows a QueueReply: on success re-read the thread, list and
@@ -185,9 +382,12 @@ func (m *model) replyQueued(msg replyQueuedMsg) tea.Cmd {
 	if n := m.numberOf(msg.ticketID); n != 0 {
 		what += fmt.Sprintf(" on #%d", n)
 	}
+	if c := m.compose; c != nil && c.ticketID == msg.ticketID {
+		c.seen++ // our own message is no collision
+	}
 	return tea.Batch(
 		m.reloadThread(),
-		m.reloadList(),
+		m.refresh(),
 		loadOutbox(m.st),
 		m.setFlash(what, false),
 	)
@@ -204,4 +404,64 @@ func (m *model) numberOf(id int64) int64 {
 		}
 	}
 	return 0
+}
+
+// quickActions takes the quick-action lines out of a draft: /close,
+// /reopen, /status S, /label ~a ~b, /unlabel ~a, /assign @me|@name,
+// /unassign, /spam. It returns the rest of the text, the change, and a
+// summary for the review line.
+func quickActions(draft string) (body string, ch store.Change, summary []string, err error) {
+	var kept []string
+	for _, line := range strings.Split(draft, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || !strings.HasPrefix(f[0], "/") {
+			kept = append(kept, line)
+			continue
+		}
+		args := f[1:]
+		switch f[0] {
+		case "/close", "/reopen":
+			ch.Status = store.StateClosed
+			if f[0] == "/reopen" {
+				ch.Status = store.StateOpen
+			}
+		case "/status":
+			if len(args) != 1 || !store.IsStatus(args[0]) {
+				return "", ch, nil, fmt.Errorf("/status wants one of %s", strings.Join(store.Statuses, ", "))
+			}
+			ch.Status = args[0]
+		case "/label", "/unlabel":
+			if len(args) == 0 {
+				return "", ch, nil, fmt.Errorf("%s wants labels, e.g. %s ~billing", f[0], f[0])
+			}
+			for _, a := range args {
+				l := store.LabelName(a)
+				if f[0] == "/label" {
+					ch.AddLabels = append(ch.AddLabels, l)
+					summary = append(summary, "+"+l)
+				} else {
+					ch.RemoveLabels = append(ch.RemoveLabels, l)
+					summary = append(summary, "-"+l)
+				}
+			}
+		case "/assign":
+			if len(args) != 1 {
+				return "", ch, nil, fmt.Errorf("/assign wants @me or @name")
+			}
+			name := strings.TrimPrefix(args[0], "@")
+			ch.Assignee = &name
+			summary = append(summary, "assign "+name)
+		case "/unassign":
+			none := ""
+			ch.Assignee = &none
+			summary = append(summary, "unassign")
+		case "/spam":
+			spam := true
+			ch.Spam = &spam
+			summary = append(summary, "spam")
+		default:
+			kept = append(kept, line) // not ours: text that starts with a slash
+		}
+	}
+	return strings.TrimSpace(strings.Join(kept, "\n")), ch, summary, nil
 }

@@ -135,7 +135,7 @@ func newFixture(t *testing.T) *fixture {
 				}
 			}
 			if len(s.labels) > 0 {
-				if _, err := tx.ApplyServerKeywords(tk.ID, s.closed, s.labels); err != nil {
+				if _, err := tx.ApplyServerKeywords(tk.ID, store.ServerKeywords{Labels: s.labels}); err != nil {
 					return err
 				}
 			}
@@ -207,7 +207,7 @@ func (f *fixture) addMessage(t *testing.T, n int64, m *store.Message) {
 // harness drives a model synchronously: messages go to Update and the
 // returned Cmds run at once, their messages fed back, until none is left.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	m       *model
 	quit    bool
 	pending []time.Duration // what the model asked to be woken after
@@ -279,7 +279,7 @@ func (h *harness) typeText(s string) {
 	h.t.Helper()
 	for _, r := range s {
 		if r == ' ' {
-			h.send(tea.KeyPressMsg{Code: tea.KeySpace, Text: " "})
+			h.send(keySpace)
 			continue
 		}
 		h.send(tea.KeyPressMsg{Code: r, Text: string(r)})
@@ -308,6 +308,7 @@ var (
 	keyEnter = tea.KeyPressMsg{Code: tea.KeyEnter}
 	keyEsc   = tea.KeyPressMsg{Code: tea.KeyEscape}
 	keyTab   = tea.KeyPressMsg{Code: tea.KeyTab}
+	keySpace = tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
 	keyDown  = tea.KeyPressMsg{Code: tea.KeyDown}
 	keyCtrlS = tea.KeyPressMsg{Code: 's', Mod: tea.ModCtrl}
 	keyCtrlC = tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
@@ -317,7 +318,7 @@ var (
 func (h *harness) selectNumber(n int64) {
 	h.t.Helper()
 	h.press(keyOf('g'))
-	for i := 0; i < len(h.m.rows); i++ {
+	for i := 0; i < h.m.total; i++ {
 		if r, ok := h.m.current(); ok && r.Number == n {
 			return
 		}
@@ -339,4 +340,15 @@ func checkFits(t *testing.T, view string, w, hgt int) {
 			t.Errorf("line %d is %d wide, more than %d: %q", i, got, w, ansi.Strip(l))
 		}
 	}
+}
+
+// keywordChanges picks the queued changes of one keyword.
+func keywordChanges(all []store.KeywordChange, keyword string) []store.KeywordChange {
+	var out []store.KeywordChange
+	for _, k := range all {
+		if k.Keyword == keyword {
+			out = append(out, k)
+		}
+	}
+	return out
 }

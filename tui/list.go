@@ -10,8 +10,17 @@ import (
 	"desk/store"
 )
 
-// listHeaderLines is the header and the column names above the rows.
+// listHeaderLines is the tabs line and the column names above the rows.
 const listHeaderLines = 2
+
+// minWindow is the fewest rows the list reads at a time; a window is three
+// pages when pages are taller.
+const minWindow = 150
+
+// The list holds one window of its section's rows, read from the store,
+// and draws only the visible ones: a section of 100,000 tickets costs the
+// same as one of a hundred. The cursor and offset count rows of the whole
+// section; rows[0] is row start.
 
 // listKey handles a key on the ticket list.
 func (m *model) listKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -19,19 +28,23 @@ func (m *model) listKey(msg tea.KeyPressMsg) tea.Cmd {
 	page := m.bodyHeight(listHeaderLines)
 	switch {
 	case key.Matches(msg, k.Up):
-		m.moveCursor(-1)
+		return m.moveCursor(-1)
 	case key.Matches(msg, k.Down):
-		m.moveCursor(1)
+		return m.moveCursor(1)
 	case key.Matches(msg, k.PageUp):
-		m.moveCursor(-page)
+		return m.moveCursor(-page)
 	case key.Matches(msg, k.PageDown):
-		m.moveCursor(page)
+		return m.moveCursor(page)
 	case key.Matches(msg, k.Top):
-		m.moveCursor(-len(m.rows))
+		return m.moveCursor(-m.total)
 	case key.Matches(msg, k.Bottom):
-		m.moveCursor(len(m.rows))
-	case key.Matches(msg, k.Filter):
-		return m.cycleFilter()
+		return m.moveCursor(m.total)
+	case key.Matches(msg, k.NextSection):
+		return m.switchSection((m.sec + 1) % len(m.sections))
+	case key.Matches(msg, k.PrevSection):
+		return m.switchSection((m.sec + len(m.sections) - 1) % len(m.sections))
+	case key.Matches(msg, k.EditQuery):
+		m.openPrompt(promptQuery, m.sections[m.sec].Query)
 	case key.Matches(msg, k.Open):
 		if r, ok := m.current(); ok {
 			return m.openThread(r, screenList)
@@ -43,67 +56,151 @@ func (m *model) listKey(msg tea.KeyPressMsg) tea.Cmd {
 				kind = store.KindNote
 			}
 			cmd := m.openThread(r, screenList)
-			m.openComposer(kind)
-			return cmd
+			return tea.Batch(cmd, m.openComposer(kind))
 		}
-	case key.Matches(msg, k.Toggle):
-		if r, ok := m.current(); ok {
-			return m.toggleState(r)
-		}
+	case key.Matches(msg, k.Mark):
+		m.toggleMark()
+		return m.moveCursor(1)
+	case key.Matches(msg, k.MarkRange):
+		return m.markRange()
+	case key.Matches(msg, k.MarkQuery):
+		m.openPrompt(promptMark, "")
+	case key.Matches(msg, k.Back) && len(m.marks) > 0 && msg.String() == "esc":
+		m.clearMarks()
 	case key.Matches(msg, k.Search):
 		m.openSearch()
-	case key.Matches(msg, k.Help):
-		m.help.ShowAll = !m.help.ShowAll
 	case msg.String() == "q":
 		return tea.Quit
+	default:
+		if r, ok := m.current(); ok {
+			return m.actionKey(msg, r)
+		}
+		return m.globalKey(msg)
 	}
 	return nil
 }
 
-// current is the row under the cursor.
+// current is the row under the cursor, if it is loaded.
 func (m *model) current() (ticketRow, bool) {
-	if m.cursor < 0 || m.cursor >= len(m.rows) {
+	i := m.cursor - m.start
+	if m.cursor >= m.total || i < 0 || i >= len(m.rows) {
 		return ticketRow{}, false
 	}
-	return m.rows[m.cursor], true
+	return m.rows[i], true
 }
 
-// moveCursor moves the list cursor by delta rows, within the list.
-func (m *model) moveCursor(delta int) {
-	if len(m.rows) == 0 {
-		return
+// rowAt is row i of the section, if it is loaded.
+func (m *model) rowAt(i int) (ticketRow, bool) {
+	j := i - m.start
+	if j < 0 || j >= len(m.rows) {
+		return ticketRow{}, false
 	}
-	m.cursor = min(max(m.cursor+delta, 0), len(m.rows)-1)
-	r := m.rows[m.cursor]
-	m.selected = ticketKey{r.Account, r.Number}
+	return m.rows[j], true
 }
 
-// cycleFilter moves to the next state filter and reads it.
-func (m *model) cycleFilter() tea.Cmd {
-	for i, f := range filters {
-		if f == m.filter {
-			m.filter = filters[(i+1)%len(filters)]
-			break
-		}
+// moveCursor moves the cursor by delta rows, within the section, and reads
+// the window around it when it nears the edge of the loaded rows.
+func (m *model) moveCursor(delta int) tea.Cmd {
+	if m.total == 0 {
+		return nil
 	}
-	m.rows, m.loaded, m.listErr = nil, false, ""
+	m.cursor = min(max(m.cursor+delta, 0), m.total-1)
+	m.layoutList()
+	if r, ok := m.current(); ok {
+		m.selected = r.ID
+	}
+	return m.ensureWindow()
+}
+
+// windowSize is how many rows one read takes.
+func (m *model) windowSize() int { return max(3*m.bodyHeight(listHeaderLines), minWindow) }
+
+// ensureWindow reads a new window when the visible rows, with a page
+// around them, are not all loaded: reading ahead, so that moving rarely
+// waits.
+func (m *model) ensureWindow() tea.Cmd {
+	h := m.bodyHeight(listHeaderLines)
+	lo, hi := max(m.offset-h, 0), min(m.offset+2*h, m.total)
+	if lo >= m.start && hi <= m.start+len(m.rows) {
+		return nil
+	}
+	start := max(m.offset-m.windowSize()/3, 0)
+	if start == m.wantStart && m.windowPending {
+		return nil
+	}
+	return m.readWindow(start, 0, false)
+}
+
+// readWindow reads the section's rows from start; keep, when not 0, is a
+// ticket whose position the read finds so the cursor can stay on it. With
+// count the section is counted too, in its own Cmd: the rows paint first.
+func (m *model) readWindow(start int, keep int64, count bool) tea.Cmd {
+	sec := m.sections[m.sec]
+	m.wantStart, m.windowPending = start, true
+	r := listRequest{
+		seq: m.nextSeq(), section: m.sec, query: sec.query, text: sec.Query, env: m.env(),
+		start: start, size: m.windowSize(), keep: keep, before: m.windowSize() / 3,
+	}
+	if !count {
+		return loadList(m.st, r)
+	}
+	return tea.Batch(loadList(m.st, r), countSection(m.st, r))
+}
+
+// reloadList re-reads the current window and the section's count,
+// keeping the cursor on the selected ticket.
+func (m *model) reloadList() tea.Cmd {
+	if m.sections[m.sec].query == nil {
+		return nil
+	}
+	return m.readWindow(m.start, m.selected, true)
+}
+
+// refresh re-reads the list and every section's count: after a change
+// here or from the workers.
+func (m *model) refresh() tea.Cmd {
+	return tea.Batch(m.reloadList(), m.reloadCounts())
+}
+
+// reloadCounts re-reads every section's count.
+func (m *model) reloadCounts() tea.Cmd {
+	qs := make([]*store.Query, len(m.sections))
+	for i, s := range m.sections {
+		qs[i] = s.query
+	}
+	return loadCounts(m.st, m.nextSeq(), qs, m.env())
+}
+
+// switchSection shows section i from its top.
+func (m *model) switchSection(i int) tea.Cmd {
+	m.sec = i
+	m.rows, m.start, m.total, m.loaded, m.listErr, m.counted = nil, 0, 0, false, "", false
+	m.cursor, m.offset, m.selected = 0, 0, 0
+	m.clearMarks()
 	return m.reloadList()
 }
 
-// applyList takes a completed list read, keeping the cursor on the same
-// ticket when it is still listed.
+// applyList takes a completed window read of the current section.
 func (m *model) applyList(msg listLoadedMsg) {
-	if msg.filter != m.filter || msg.seq < m.listSeq {
-		return // a newer read, or one for another filter, wins
+	sec := m.sections[m.sec]
+	if msg.section != m.sec || msg.text != sec.Query || msg.seq < m.listSeq {
+		return // a newer read, or one of another section or query, wins
 	}
 	m.listSeq = msg.seq
+	if msg.start == m.wantStart {
+		m.windowPending = false
+	}
+	m.loaded = true
 	if msg.err != nil {
 		m.listErr = errorText(msg.err)
-		m.loaded = true
 		return
 	}
 	m.listErr = ""
-	m.rows, m.loaded = msg.rows, true
+	m.rows, m.start = msg.rows, msg.start
+	if !m.counted || m.start+len(m.rows) > m.total {
+		// Until the count lands, the list is as long as what was read.
+		m.total = max(m.total, m.start+len(m.rows))
+	}
 	if t := m.thread; t != nil {
 		for i := range m.rows {
 			if m.rows[i].ID == t.row.ID {
@@ -111,17 +208,46 @@ func (m *model) applyList(msg listLoadedMsg) {
 			}
 		}
 	}
-	if len(m.rows) == 0 {
-		m.cursor = 0
+	if msg.keepAt >= 0 {
+		// Keep the selected ticket where it was on the screen.
+		screenRow := m.cursor - m.offset
+		m.cursor = msg.keepAt
+		m.offset = m.cursor - screenRow
+	}
+	m.clampCursor()
+}
+
+// applyCount takes the count of the current section.
+func (m *model) applyCount(msg countLoadedMsg) {
+	if msg.section != m.sec || msg.text != m.sections[m.sec].Query || msg.seq < m.countedSeq || msg.err != nil {
 		return
 	}
-	for i, r := range m.rows {
-		if r.Account == m.selected.account && r.Number == m.selected.number {
-			m.cursor = i
-			return
+	m.countedSeq, m.counted = msg.seq, true
+	m.total = msg.total
+	m.sections[m.sec].count, m.sections[m.sec].known = msg.total, true
+	m.clampCursor()
+}
+
+// clampCursor keeps the cursor within the section and in view.
+func (m *model) clampCursor() {
+	m.cursor = min(m.cursor, max(m.total-1, 0))
+	m.layoutList()
+	if r, ok := m.current(); ok {
+		m.selected = r.ID
+	}
+}
+
+// applyCounts takes the section counts.
+func (m *model) applyCounts(msg countsLoadedMsg) {
+	if msg.seq < m.countSeq || len(msg.counts) != len(m.sections) {
+		return
+	}
+	m.countSeq = msg.seq
+	for i, n := range msg.counts {
+		if n >= 0 {
+			m.sections[i].count, m.sections[i].known = n, true
 		}
 	}
-	m.moveCursor(0) // the ticket left the list: stay at the same place
 }
 
 // layoutList keeps the cursor row in view.
@@ -133,26 +259,7 @@ func (m *model) layoutList() {
 	if m.cursor >= m.offset+h {
 		m.offset = m.cursor - h + 1
 	}
-	m.offset = min(m.offset, max(len(m.rows)-h, 0))
-	m.offset = max(m.offset, 0)
-}
-
-// headerLine is the title and the state filters.
-func (m *model) headerLine() string {
-	s := m.styles
-	var tabs []string
-	for _, f := range filters {
-		if f == m.filter {
-			tabs = append(tabs, s.TabActive.Render("["+f+"]"))
-		} else {
-			tabs = append(tabs, s.Tab.Render(" "+f+" "))
-		}
-	}
-	line := s.Title.Render(m.title) + "  " + strings.Join(tabs, "")
-	if m.loaded && m.listErr == "" {
-		line += s.Dim.Render(fmt.Sprintf("  %d %s", len(m.rows), plural(len(m.rows), "ticket")))
-	}
-	return line
+	m.offset = max(min(m.offset, m.total-h), 0)
 }
 
 // plural is word, with an s unless n is 1.
@@ -165,50 +272,51 @@ func plural(n int, word string) string {
 
 // listColumns are the widths of the list's cells for a window width.
 type listColumns struct {
-	num, state, subject, requester, project, age int
+	num, state, subject, requester, assignee, project, age int
 }
 
 func (m *model) columns() listColumns {
-	c := listColumns{state: 6, age: 4}
+	c := listColumns{state: 7, age: 4}
 	nums := make([]int64, len(m.rows))
 	for i, r := range m.rows {
 		nums[i] = r.Number
 	}
 	c.num = numberWidth(nums...)
-	// "›● " then "#N state " … " age": the fixed part.
-	fixed := 3 + c.num + 1 + c.state + 1 + 1 + c.age
+	// "›*● " then "#N state " … " age": the fixed part.
+	fixed := 4 + c.num + 1 + c.state + 1 + 1 + c.age
 	rest := m.width - fixed
 	switch {
-	case rest >= 80:
-		c.requester, c.project = 26, 12
+	case rest >= 100:
+		c.requester, c.assignee, c.project = 26, 10, 12
 	case rest >= 60:
 		c.requester, c.project = 20, 10
 	case rest >= 36:
 		c.requester = rest / 3 // the project goes first
 	}
 	c.subject = rest
-	if c.requester > 0 {
-		c.subject -= c.requester + 1
-	}
-	if c.project > 0 {
-		c.subject -= c.project + 1
+	for _, w := range []int{c.requester, c.assignee, c.project} {
+		if w > 0 {
+			c.subject -= w + 1
+		}
 	}
 	c.subject = max(c.subject, 1)
 	return c
 }
 
 // formatRow lays out one row's cells as plain text.
-func (c listColumns) formatRow(cur, mark, num, state, subject, requester, project, age string) string {
+func (c listColumns) formatRow(cur, mark, unread, num, state, subject, requester, assignee, project, age string) string {
 	var b strings.Builder
-	b.WriteString(cur + mark + " ")
+	b.WriteString(cur + mark + unread + " ")
 	b.WriteString(cell(num, c.num) + " ")
 	b.WriteString(cell(state, c.state) + " ")
 	b.WriteString(cell(subject, c.subject))
-	if c.requester > 0 {
-		b.WriteString(" " + cell(requester, c.requester))
-	}
-	if c.project > 0 {
-		b.WriteString(" " + cell(project, c.project))
+	for _, col := range []struct {
+		text string
+		w    int
+	}{{requester, c.requester}, {assignee, c.assignee}, {project, c.project}} {
+		if col.w > 0 {
+			b.WriteString(" " + cell(col.text, col.w))
+		}
 	}
 	b.WriteString(" " + cellRight(age, c.age))
 	return b.String()
@@ -219,41 +327,53 @@ func (m *model) listView() []string {
 	s := m.styles
 	c := m.columns()
 	lines := []string{
-		m.headerLine(),
-		s.ColumnHeader.Render(c.formatRow(" ", " ", "#", "STATE", "SUBJECT", "REQUESTER", "PROJECT", "AGE")),
+		m.tabsLine(),
+		s.ColumnHeader.Render(c.formatRow(" ", " ", " ", "#", "STATUS", "SUBJECT", "REQUESTER", "ASSIGNEE", "PROJECT", "AGE")),
 	}
+	sec := m.sections[m.sec]
 	switch {
+	case sec.query == nil:
+		return append(lines, s.Error.Render("  section query: "+sec.err))
 	case !m.loaded:
 		return append(lines, s.Dim.Render("  loading…"))
 	case m.listErr != "":
 		return append(lines, s.Error.Render("  error: "+m.listErr))
-	case len(m.rows) == 0:
-		what := "tickets"
-		if m.filter != "all" {
-			what = m.filter + " tickets"
-		}
-		return append(lines, s.Dim.Render("  no "+what))
+	case m.total == 0:
+		return append(lines, s.Dim.Render("  no tickets match "+sec.Query))
 	}
-	h := m.bodyHeight(listHeaderLines)
+	h := m.bodyHeight(len(lines))
 	now := m.now()
-	end := min(m.offset+h, len(m.rows))
+	end := min(m.offset+h, m.total)
 	for i := m.offset; i < end; i++ {
-		r := m.rows[i]
-		cur, mark := " ", " "
+		r, ok := m.rowAt(i)
+		if !ok {
+			lines = append(lines, s.Dim.Render("  …"))
+			continue
+		}
+		cur, mark, unread := " ", " ", " "
 		if i == m.cursor {
 			cur = "›"
 		}
-		if r.Unread {
-			mark = "●"
+		if m.marks[r.ID] {
+			mark = "*"
 		}
-		text := c.formatRow(cur, mark, fmt.Sprintf("#%d", r.Number), r.State, r.Subject,
-			r.Requester, r.Project, age(now, r.Updated))
+		if r.Unread {
+			unread = "●"
+		}
+		text := c.formatRow(cur, mark, unread, fmt.Sprintf("#%d", r.Number), r.State, r.Subject,
+			r.Requester, r.Assignee, r.Project, age(now, r.Updated))
 		style := s.Row
-		if r.State == store.StateClosed {
+		switch {
+		case r.Spam:
+			style = s.RowSpam.Inherit(style)
+		case r.State == store.StateClosed || r.State == store.StateSolved:
 			style = s.RowClosed.Inherit(style)
 		}
 		if r.Unread {
 			style = s.RowUnread.Inherit(style)
+		}
+		if m.marks[r.ID] {
+			style = s.RowMarked.Inherit(style)
 		}
 		if i == m.cursor {
 			style = s.RowSelected.Inherit(style)
@@ -261,45 +381,4 @@ func (m *model) listView() []string {
 		lines = append(lines, style.Render(text))
 	}
 	return lines
-}
-
-// toggleState closes an open ticket or reopens a closed one: shown at once,
-// written through the store in a Cmd.
-func (m *model) toggleState(r ticketRow) tea.Cmd {
-	if r.ID == 0 {
-		return nil
-	}
-	state, verb := store.StateClosed, "closed"
-	if r.State == store.StateClosed {
-		state, verb = store.StateOpen, "reopened"
-	}
-	m.setRowState(r.ID, state)
-	return tea.Batch(
-		setState(m.st, r.ID, r.Number, state),
-		m.setFlash(fmt.Sprintf("ticket #%d %s", r.Number, verb), false),
-	)
-}
-
-// setRowState shows a ticket's new state wherever it is drawn.
-func (m *model) setRowState(id int64, state string) {
-	for i := range m.rows {
-		if m.rows[i].ID == id {
-			m.rows[i].State = state
-		}
-	}
-	if t := m.thread; t != nil && t.row.ID == id {
-		t.row.State = state
-	}
-}
-
-// stateSet follows a state change: re-read, or report the failure.
-func (m *model) stateSet(msg stateSetMsg) tea.Cmd {
-	cmds := []tea.Cmd{m.reloadList()}
-	if msg.err != nil {
-		cmds = append(cmds, m.setFlash(fmt.Sprintf("ticket #%d: %s", msg.number, errorText(msg.err)), true))
-		if t := m.thread; t != nil && t.row.ID == msg.ticketID {
-			cmds = append(cmds, m.reloadThread())
-		}
-	}
-	return tea.Batch(cmds...)
 }

@@ -24,8 +24,10 @@ type ticketRow struct {
 	RequesterName string
 	Project       string
 	Labels        []string
+	Assignee      string
 	Updated       time.Time
 	Unread        bool
+	Spam          bool
 }
 
 // newTicketRow cleans a store ticket for display.
@@ -50,8 +52,10 @@ func newTicketRow(t *store.Ticket) ticketRow {
 		RequesterName: sanitize.Line(t.RequesterName),
 		Project:       sanitize.Line(t.Project),
 		Labels:        labels,
+		Assignee:      sanitize.Line(t.Assignee),
 		Updated:       t.Updated,
 		Unread:        t.Unread,
+		Spam:          t.Spam,
 	}
 }
 
@@ -73,6 +77,7 @@ type messageView struct {
 	OutboxError string
 	AutoReason  string
 	Warning     string
+	Unverified  string // why the sender could not be verified
 	Attachments []attachmentView
 	Body        string // multi-line, tabs expanded, trailing blank lines dropped
 }
@@ -100,9 +105,23 @@ func newMessageView(m *store.Message) messageView {
 		OutboxError: sanitize.Line(m.OutboxError),
 		AutoReason:  sanitize.Line(m.AutoReason),
 		Warning:     sanitize.Line(m.ParseWarning),
+		Unverified:  sanitize.Line(m.Unverified),
 		Attachments: atts,
 		Body:        body,
 	}
+}
+
+// eventView is a system event as a thread shows it inline.
+type eventView struct {
+	At    time.Time
+	Actor string
+	What  string
+}
+
+// newEventView cleans a ticket event for display (its actor can come from
+// a mailbox).
+func newEventView(e store.TicketEvent) eventView {
+	return eventView{At: e.At, Actor: sanitize.Line(e.Actor), What: sanitize.Line(e.What)}
 }
 
 // searchRow is a search hit as the results list shows it.

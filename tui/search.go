@@ -32,7 +32,7 @@ type searchState struct {
 func newSearchState() searchState {
 	in := textinput.New()
 	in.Prompt = "search: "
-	in.Placeholder = "words in subjects, bodies or addresses"
+	in.Placeholder = "words in subjects, bodies or addresses (F)"
 	return searchState{input: in}
 }
 
@@ -50,7 +50,6 @@ func (m *model) openSearch() {
 	m.search.inputFocus = true
 	m.search.input.Focus()
 	m.search.input.CursorEnd()
-	m.help.ShowAll = false
 }
 
 // searchKey handles a key on the search screen.
@@ -106,7 +105,7 @@ func (m *model) searchKey(msg tea.KeyPressMsg) tea.Cmd {
 		s.input.Focus()
 		s.input.CursorEnd()
 	case key.Matches(msg, k.Help):
-		m.help.ShowAll = !m.help.ShowAll
+		m.openOverlay()
 	case key.Matches(msg, k.Back):
 		m.screen = screenList
 		return m.reloadList()

@@ -15,7 +15,9 @@ type Styles struct {
 
 	Row         lipgloss.Style // a ticket or search result
 	RowUnread   lipgloss.Style // layered over Row for unread tickets
-	RowClosed   lipgloss.Style // layered over Row for closed tickets
+	RowClosed   lipgloss.Style // layered over Row for solved and closed tickets
+	RowSpam     lipgloss.Style // layered over Row for spam
+	RowMarked   lipgloss.Style // layered over the rest for marked tickets
 	RowSelected lipgloss.Style // layered over the rest for the cursor row
 
 	Customer  lipgloss.Style // author line of a customer message
@@ -26,6 +28,9 @@ type Styles struct {
 	Body      lipgloss.Style // message text
 	Warning   lipgloss.Style // parse warnings
 	Attach    lipgloss.Style // attachment lines
+	Event     lipgloss.Style // a system event between messages
+	Fold      lipgloss.Style // a folded quote or signature
+	Quote     lipgloss.Style // an opened quote or signature
 
 	Queued lipgloss.Style // outbox mark: queued or sending
 	Failed lipgloss.Style // outbox mark: failed
@@ -59,6 +64,8 @@ func DefaultStyles(isDark bool) Styles {
 		Row:         plain,
 		RowUnread:   plain.Bold(true),
 		RowClosed:   plain.Foreground(dim),
+		RowSpam:     plain.Foreground(dim).Strikethrough(true),
+		RowMarked:   plain.Foreground(accent).Bold(true),
 		RowSelected: plain.Reverse(true),
 
 		Customer:  plain.Bold(true).Foreground(blue),
@@ -69,6 +76,9 @@ func DefaultStyles(isDark bool) Styles {
 		Body:      plain,
 		Warning:   plain.Foreground(yellow),
 		Attach:    plain.Foreground(dim),
+		Event:     plain.Foreground(dim).Italic(true),
+		Fold:      plain.Foreground(dim),
+		Quote:     plain.Foreground(dim),
 
 		Queued: plain.Foreground(yellow),
 		Failed: plain.Bold(true).Foreground(red),

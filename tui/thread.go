@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
@@ -40,6 +41,22 @@ type threadState struct {
 	renderW int  // the width the content was rendered at
 	pin     scroll
 	pending []pendingReply // replies being queued here, shown until a read has them
+
+	events []eventView
+	open   map[foldID]bool // folds opened (quotes and signatures start closed)
+	folds  []foldLine      // where the folds were drawn, in order
+}
+
+// foldID names a fold: the message (by Message-ID) and its part.
+type foldID struct {
+	message string
+	part    int
+}
+
+// foldLine is a fold drawn at a line of the thread's content.
+type foldLine struct {
+	line int
+	id   foldID
 }
 
 // pendingReply is a reply or note shown before the store has it.
@@ -63,7 +80,7 @@ func (m *model) openThread(r ticketRow, back screen) tea.Cmd {
 		Down:         m.keys.Down,
 	}
 	vp.MouseWheelEnabled = false
-	m.thread = &threadState{ref: ref, row: r, first: seq, back: back, vp: vp, dirty: true, pin: pinTop}
+	m.thread = &threadState{ref: ref, row: r, first: seq, back: back, vp: vp, dirty: true, pin: pinTop, open: map[foldID]bool{}}
 	m.thread.row.Unread = false
 	for i := range m.rows {
 		if m.rows[i].ID == r.ID && r.ID != 0 {
@@ -113,9 +130,10 @@ func (m *model) applyThread(msg threadLoadedMsg) tea.Cmd {
 		t.pin = pinBottom
 	}
 	t.err = ""
-	t.row, t.msgs, t.loaded, t.dirty = msg.row, msg.msgs, true, true
+	t.row, t.msgs, t.events, t.loaded, t.dirty = msg.row, msg.msgs, msg.events, true, true
 	t.ref.ID = msg.row.ID
 	t.dropStored()
+	m.noticeNewMessages()
 	if msg.markedRead {
 		for i := range m.rows {
 			if m.rows[i].ID == msg.row.ID {
@@ -133,26 +151,81 @@ func (m *model) threadKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Back):
 		return m.closeThread()
 	case key.Matches(msg, k.Reply):
-		m.openComposer(store.KindReply)
+		return m.openComposer(store.KindReply)
 	case key.Matches(msg, k.Note):
-		m.openComposer(store.KindNote)
-	case key.Matches(msg, k.Toggle):
-		if t.loaded && t.err == "" {
-			return m.toggleState(t.row)
-		}
+		return m.openComposer(store.KindNote)
+	case key.Matches(msg, k.History):
+		return m.showHistory()
 	case key.Matches(msg, k.Search):
 		m.openSearch()
-	case key.Matches(msg, k.Help):
-		m.help.ShowAll = !m.help.ShowAll
 	case key.Matches(msg, k.Top):
 		t.vp.GotoTop()
 	case key.Matches(msg, k.Bottom):
 		t.vp.GotoBottom()
-	default:
+	case key.Matches(msg, k.Up), key.Matches(msg, k.Down), key.Matches(msg, k.PageUp), key.Matches(msg, k.PageDown),
+		key.Matches(msg, k.HalfPageUp), key.Matches(msg, k.HalfPageDown):
 		var cmd tea.Cmd
 		t.vp, cmd = t.vp.Update(msg)
 		return cmd
+	case t.loaded && t.err == "" && t.row.ID != 0:
+		return m.actionKey(msg, t.row)
+	default:
+		return m.globalKey(msg)
 	}
+	return nil
+}
+
+// showHistory lists every ticket of the open ticket's requester, as a
+// section of its own.
+func (m *model) showHistory() tea.Cmd {
+	r := m.thread.row
+	if r.Requester == "" {
+		return nil
+	}
+	q := "requester:" + r.Requester
+	if strings.ContainsAny(r.Requester, " ()\"") {
+		return m.setFlash("this requester's address cannot be searched", true)
+	}
+	title := "History: " + r.Requester
+	i, err := m.sectionByTitle(title)
+	if err != nil {
+		m.sections = append(m.sections, section{Section: Section{Title: title}})
+		i = len(m.sections) - 1
+	}
+	if err := m.sections[i].setQuery(q); err != nil {
+		return m.setFlash(errorText(err), true)
+	}
+	m.thread, m.compose = nil, nil
+	m.screen = screenList
+	return m.switchSection(i)
+}
+
+// foldKey handles the second key of z: o, c, a act on the first fold in
+// view; R opens and M closes every fold.
+func (m *model) foldKey(second string) tea.Cmd {
+	t := m.thread
+	if t == nil {
+		return nil
+	}
+	switch second {
+	case "R":
+		for _, f := range t.folds {
+			t.open[f.id] = true
+		}
+	case "M":
+		t.open = map[foldID]bool{}
+	case "o", "c", "a":
+		top, bottom := t.vp.YOffset(), t.vp.YOffset()+t.vp.Height()
+		for _, f := range t.folds {
+			if f.line >= top && f.line < bottom {
+				t.open[f.id] = second == "o" || (second == "a" && !t.open[f.id])
+				break
+			}
+		}
+	default:
+		return nil
+	}
+	t.dirty = true
 	return nil
 }
 
@@ -212,6 +285,9 @@ func (m *model) threadHeader() []string {
 	if len(r.Labels) > 0 {
 		facts = append(facts, "labels: "+strings.Join(r.Labels, ", "))
 	}
+	if p := m.presenceFact(r.Account, r.Number); p != "" {
+		facts = append(facts, p)
+	}
 	return []string{
 		title,
 		s.Dim.Render(strings.Join(facts, " · ")),
@@ -229,9 +305,11 @@ func (m *model) threadView() []string {
 	return lines
 }
 
-// threadContent renders the messages at width w, for the viewport.
+// threadContent renders the messages, with the system events between
+// them by time, at width w, for the viewport; it notes where folds are.
 func (m *model) threadContent(w int) []string {
 	t, s := m.thread, m.styles
+	t.folds = t.folds[:0]
 	switch {
 	case t.err != "":
 		return []string{s.Error.Render("error: " + t.err)}
@@ -242,22 +320,36 @@ func (m *model) threadContent(w int) []string {
 	for _, p := range t.pending {
 		msgs = append(msgs, p.view)
 	}
-	if len(msgs) == 0 {
+	if len(msgs) == 0 && len(t.events) == 0 {
 		return []string{s.Dim.Render("no messages")}
 	}
 	var out []string
+	ev := 0
+	events := func(before time.Time, all bool) {
+		for ; ev < len(t.events) && (all || t.events[ev].At.Before(before)); ev++ {
+			e := t.events[ev]
+			text := "── " + e.What
+			if e.Actor != "" {
+				text += " by " + e.Actor
+			}
+			text += " · " + e.At.In(m.now().Location()).Format("2006-01-02 15:04") + " "
+			out = append(out, s.Event.Render(clip(text+strings.Repeat("─", max(w-ansi.StringWidth(text), 0)), w)))
+		}
+	}
 	for i, mv := range msgs {
+		events(mv.Date, false)
 		if i > 0 {
 			out = append(out, "")
 		}
-		out = append(out, m.messageLines(mv, w)...)
+		out = append(out, m.messageLines(mv, w, len(out))...)
 	}
+	events(time.Time{}, true)
 	return out
 }
 
 // messageLines renders one message: author line, warnings, attachments,
-// body.
-func (m *model) messageLines(mv messageView, w int) []string {
+// body with its folds; at is the content line the message starts at.
+func (m *model) messageLines(mv messageView, w int, at int) []string {
 	s := m.styles
 	// The author shrinks first, so the date and the delivery mark stay.
 	rest := s.Dim.Render(" · " + mv.Date.In(m.now().Location()).Format("2006-01-02 15:04"))
@@ -301,6 +393,9 @@ func (m *model) messageLines(mv messageView, w int) []string {
 			lines = append(lines, s.Failed.Render(l))
 		}
 	}
+	if mv.Unverified != "" {
+		lines = append(lines, s.Warning.Render(clip("⚠ unverified sender ("+mv.Unverified+"): the From address may be forged", w)))
+	}
 	if mv.Warning != "" {
 		lines = append(lines, s.Warning.Render(clip("⚠ "+mv.Warning, w)))
 	}
@@ -312,9 +407,23 @@ func (m *model) messageLines(mv messageView, w int) []string {
 		desc += humanSize(a.Size) + ")"
 		lines = append(lines, s.Attach.Render(clip(desc, w)))
 	}
-	if mv.Body != "" {
-		for _, l := range wrap(mv.Body, w-ansi.StringWidth(gutter)) {
-			lines = append(lines, bodyStyle.Render(gutter+l))
+	t := m.thread
+	for i, p := range splitBody(mv.Body) {
+		id := foldID{message: mv.MessageID, part: i}
+		if p.kind != partText && !t.open[id] {
+			t.folds = append(t.folds, foldLine{line: at + len(lines), id: id})
+			lines = append(lines, s.Fold.Render(clip(gutter+foldSummary(p), w)))
+			continue
+		}
+		if p.kind != partText {
+			t.folds = append(t.folds, foldLine{line: at + len(lines), id: id})
+		}
+		style := bodyStyle
+		if p.kind != partText {
+			style = s.Quote
+		}
+		for _, l := range wrap(strings.Join(p.lines, "\n"), w-ansi.StringWidth(gutter)) {
+			lines = append(lines, style.Render(gutter+l))
 		}
 	}
 	return lines

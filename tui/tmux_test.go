@@ -49,21 +49,42 @@ func (s *tmuxSession) keys(keys ...string) {
 
 func (s *tmuxSession) text(text string) { s.tmux("send-keys", "-t", "desk", "-l", text) }
 
-// TestDemoUnderTmux runs `desk demo` in a real terminal: the seeded list
-// appears, a new customer mail arrives live, a reply typed in the composer
-// goes out and the simulated customer's answer threads back on screen.
-func TestDemoUnderTmux(t *testing.T) {
+// quitWithQ presses q and waits for desk to exit.
+func (s *tmuxSession) quitWithQ() {
+	s.t.Helper()
+	s.keys("q")
+	deadline := time.Now().Add(10 * time.Second)
+	for exec.Command("tmux", "-L", s.socket, "has-session", "-t", "desk").Run() == nil {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("desk did not quit on q; screen:\n%s", s.screen())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// buildForTmux skips (or, under CI, fails) without tmux, and builds desk
+// into a temporary directory.
+func buildForTmux(t *testing.T) (dir, bin string) {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("tmux is required when CI=true (apt-get install tmux)")
 		}
 		t.Skip("SKIP: tmux not installed; install tmux to run the terminal test")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "desk")
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "desk")
 	if out, err := exec.Command("go", "build", "-o", bin, "desk").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
+	return dir, bin
+}
+
+// TestDemoUnderTmux runs `desk demo` in a real terminal: the seeded list
+// appears, a new customer mail arrives live, a reply typed in the composer
+// goes out and the simulated customer's answer threads back on screen.
+func TestDemoUnderTmux(t *testing.T) {
+	dir, bin := buildForTmux(t)
 	s := &tmuxSession{t: t, socket: fmt.Sprintf("desk-test-%d", os.Getpid())}
 	cmd := fmt.Sprintf("XDG_STATE_HOME=%s %s demo --db %s --customer-delay 1s --new-mail-after 1s",
 		dir, bin, filepath.Join(dir, "desk.db"))
@@ -79,7 +100,7 @@ func TestDemoUnderTmux(t *testing.T) {
 	s.keys("g")
 	s.keys("Enter")
 	s.waitFor("Support Bot on behalf of grace@example.edu", 10*time.Second)
-	s.waitFor("opened ticket #", 10*time.Second) // the thank-you, shown in the thread
+	s.waitFor("We have received your request", 10*time.Second) // the thank-you, shown in the thread
 	s.keys("r")
 	s.waitFor("ctrl+s", 5*time.Second)
 	s.text("We found the moth. Fixed in tonight's build.")
@@ -90,13 +111,54 @@ func TestDemoUnderTmux(t *testing.T) {
 		t.Fatalf("the staff reply is not shown as a reply:\n%s", scr)
 	}
 	s.keys("q")
-	s.waitFor("tickets", 5*time.Second)
-	s.keys("q")
-	deadline := time.Now().Add(10 * time.Second)
-	for exec.Command("tmux", "-L", s.socket, "has-session", "-t", "desk").Run() == nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("desk did not quit on q; screen:\n%s", s.screen())
-		}
-		time.Sleep(100 * time.Millisecond)
+	s.waitFor("[Open ", 5*time.Second)
+	s.quitWithQ()
+}
+
+// TestTriageUnderTmux runs desk on a seeded store in a real terminal: a
+// query typed into a section, marking and a bulk close, undo, the help
+// overlay, the command line and a resize.
+func TestTriageUnderTmux(t *testing.T) {
+	dir, bin := buildForTmux(t)
+	db := filepath.Join(dir, "desk.db")
+	if out, err := exec.Command(bin, "dev", "seed", "--tickets", "300", "--db", db).CombinedOutput(); err != nil {
+		t.Fatalf("seed: %v\n%s", err, out)
 	}
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("desk-triage-%d", os.Getpid())}
+	cmd := fmt.Sprintf("XDG_CONFIG_HOME=%s XDG_STATE_HOME=%s %s --db %s", dir, dir, bin, db)
+	s.tmux("new-session", "-d", "-s", "desk", "-x", "80", "-y", "24", cmd)
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
+
+	s.waitFor("[Open ", 20*time.Second)
+	// A query: the Open section now lists solved tickets.
+	s.keys("/", "C-u")
+	s.text("status:solved")
+	s.keys("Enter")
+	s.waitFor(" solved ", 10*time.Second)
+	// Mark two and close them together, then undo.
+	s.keys("g", "Space", "Space")
+	s.waitFor("2 marked", 5*time.Second)
+	s.keys("c")
+	s.waitFor("Closed 2 tickets · u undo", 10*time.Second)
+	s.keys("u")
+	s.waitFor("Undone: Closed 2 tickets", 10*time.Second)
+	// The overlay filters as you type.
+	s.keys("?")
+	s.waitFor("Keys and commands", 5*time.Second)
+	s.text("range")
+	scr := s.waitFor("mark range", 5*time.Second)
+	if strings.Contains(scr, "page down") {
+		t.Fatalf("the overlay does not filter:\n%s", scr)
+	}
+	s.keys("Escape")
+	s.waitFor("[Open ", 5*time.Second) // before the next key, or ESC : reads as alt+:
+	// The command line switches section.
+	s.keys(":")
+	s.text("section Spam")
+	s.keys("Enter")
+	s.waitFor("[Spam ", 10*time.Second)
+	// Resize: the layout follows.
+	s.tmux("resize-window", "-t", "desk", "-x", "160", "-y", "48")
+	s.waitFor("ASSIGNEE", 10*time.Second)
+	s.quitWithQ()
 }

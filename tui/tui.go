@@ -11,6 +11,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -28,6 +29,17 @@ type Options struct {
 	Author  string // staff display name, used as reply/note author
 	Title   string // shown in the header, e.g. "desk — demo" or account names
 	Offline bool   // no account configured: status line says "offline (no account configured)"
+	// Remote is set over SSH (desk serve): nothing may run on the server
+	// on the user's behalf (no $EDITOR, no shell commands).
+	Remote bool
+	// Presence, when set, shares which ticket each session shows.
+	Presence Presence
+	ReadOnly bool      // observers: nothing can be changed or sent
+	Sections []Section // saved views; DefaultSections when empty
+	Staff    []string  // staff names, for completing assignees
+	// StayAfterAction keeps the cursor on a ticket after an action instead
+	// of moving to the next one.
+	StayAfterAction bool
 }
 
 // New returns the root model over st.
@@ -44,18 +56,8 @@ const (
 	screenSearch
 )
 
-// filters are the list's state filters, in the order tab cycles them.
-var filters = []string{store.StateOpen, store.StateClosed, "all"}
-
 // flashFor is how long a transient message stays on the status line.
 const flashFor = 5 * time.Second
-
-// ticketKey identifies a ticket across reloads: numbers are stable, row ids
-// need not be.
-type ticketKey struct {
-	account string
-	number  int64
-}
 
 // model is the root model: it owns every screen and the status line.
 type model struct {
@@ -77,15 +79,30 @@ type model struct {
 	screen        screen
 	seq           int // numbers every store read, newest highest
 
-	// The ticket list.
-	filter   string
-	rows     []ticketRow
-	loaded   bool // rows hold a completed read of filter
-	listErr  string
-	listSeq  int // the newest list read applied
-	cursor   int
-	offset   int
-	selected ticketKey // the ticket under the cursor, kept across reloads
+	// The ticket list: sections, and a window of the current one's rows.
+	sections      []section
+	sec           int
+	rows          []ticketRow
+	start         int  // the section row of rows[0]
+	total         int  // rows in the section
+	loaded        bool // rows hold a completed read of the section
+	listErr       string
+	listSeq       int // the newest list read applied
+	countSeq      int // the newest counts read applied
+	wantStart     int // the start of the newest window asked for
+	windowPending bool
+	counted       bool // total holds a count of the section, not a lower bound
+	countedSeq    int  // the newest section count applied
+	cursor        int
+	offset        int
+	selected      int64 // the ticket under the cursor, kept across reloads
+
+	marks      map[int64]bool // marked tickets: actions apply to all of them
+	markAnchor int            // where V marks a range from
+	undo       []undoEntry
+	chord      string // the first key of a two-key command ("a", "s", "z")
+	prompt     *prompt
+	overlay    *overlay
 
 	thread  *threadState
 	compose *composer
@@ -98,6 +115,8 @@ type model struct {
 	flashErr  bool
 	flashSeq  int
 	countdown bool // a countdownMsg is scheduled
+
+	focus focus // last reported to opts.Presence
 }
 
 func newModel(st *store.Store, opts Options) *model {
@@ -106,19 +125,20 @@ func newModel(st *store.Store, opts Options) *model {
 		author = "staff"
 	}
 	m := &model{
-		st:     st,
-		opts:   opts,
-		title:  sanitize.Line(opts.Title),
-		author: author,
-		keys:   DefaultKeyMap(),
-		help:   help.New(),
-		isDark: true,
-		now:    time.Now,
-		after:  tea.Tick,
-		width:  80,
-		height: 24,
-		filter: store.StateOpen,
-		syncs:  map[string]syncView{},
+		st:       st,
+		opts:     opts,
+		title:    sanitize.Line(opts.Title),
+		author:   author,
+		keys:     DefaultKeyMap(),
+		help:     help.New(),
+		isDark:   true,
+		now:      time.Now,
+		after:    tea.Tick,
+		width:    80,
+		height:   24,
+		sections: newSections(opts.Sections),
+		marks:    map[int64]bool{},
+		syncs:    map[string]syncView{},
 	}
 	if m.title == "" {
 		m.title = "desk"
@@ -147,13 +167,11 @@ func (m *model) nextSeq() int {
 
 // Init paints from the store at once: the list and the outbox counts.
 func (m *model) Init() tea.Cmd {
-	return tea.Batch(m.reloadList(), loadOutbox(m.st), tea.RequestBackgroundColor)
+	return tea.Batch(m.refresh(), loadOutbox(m.st), tea.RequestBackgroundColor)
 }
 
-// reloadList reads the list for the current filter.
-func (m *model) reloadList() tea.Cmd {
-	return loadList(m.st, m.nextSeq(), m.filter)
-}
+// env is what "me" and "now" mean in queries.
+func (m *model) env() store.QueryEnv { return store.QueryEnv{Me: m.author, Now: m.now()} }
 
 // Update handles one message.
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -178,8 +196,28 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.outbox = newOutboxView(msg)
 		cmd = m.reloadThread() // delivery marks moved
 
+	case tea.MouseWheelMsg:
+		cmd = m.wheel(msg)
+	case tea.MouseClickMsg:
+		cmd = m.click(msg)
 	case listLoadedMsg:
 		m.applyList(msg)
+	case countLoadedMsg:
+		m.applyCount(msg)
+	case countsLoadedMsg:
+		m.applyCounts(msg)
+	case changeAppliedMsg:
+		cmd = m.changeApplied(msg)
+	case markedMsg:
+		cmd = m.marked(msg)
+	case draftSaveMsg:
+		cmd = m.saveDraftNow(msg)
+	case draftLoadedMsg:
+		m.draftLoaded(msg)
+	case draftFailedMsg:
+		cmd = m.setFlash("draft: "+errorText(msg.err), true)
+	case editorDoneMsg:
+		cmd = m.editorDone(msg)
 	case threadLoadedMsg:
 		cmd = m.applyThread(msg)
 	case outboxLoadedMsg:
@@ -188,8 +226,6 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case replyQueuedMsg:
 		cmd = m.replyQueued(msg)
-	case stateSetMsg:
-		cmd = m.stateSet(msg)
 	case searchDoneMsg:
 		m.searchDone(msg)
 	case countdownMsg:
@@ -203,6 +239,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		// Cursor blinks and other component messages.
 		cmd = m.forward(msg)
 	}
+	m.reportFocus()
 	m.layout()
 	return m, cmd
 }
@@ -211,6 +248,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *model) forward(msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
 	switch {
+	case m.prompt != nil:
+		m.prompt.input, cmd = m.prompt.input.Update(msg)
 	case m.compose != nil:
 		m.compose.ta, cmd = m.compose.ta.Update(msg)
 	case m.screen == screenSearch:
@@ -225,7 +264,14 @@ func (m *model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(msg, m.keys.Quit) {
 		return tea.Quit
 	}
-	if m.compose != nil {
+	switch {
+	case m.overlay != nil:
+		return m.overlayKey(msg)
+	case m.prompt != nil:
+		return m.promptKey(msg)
+	case m.chord != "":
+		return m.chordKey(msg)
+	case m.compose != nil:
 		return m.composeKey(msg)
 	}
 	switch m.screen {
@@ -240,7 +286,7 @@ func (m *model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 
 // handlePaste sends pasted text to whatever takes text.
 func (m *model) handlePaste(msg tea.PasteMsg) tea.Cmd {
-	if m.compose == nil && !(m.screen == screenSearch && m.search.inputFocus) {
+	if m.prompt == nil && m.compose == nil && !(m.screen == screenSearch && m.search.inputFocus) {
 		return nil
 	}
 	return m.forward(msg)
@@ -248,7 +294,7 @@ func (m *model) handlePaste(msg tea.PasteMsg) tea.Cmd {
 
 // ticketsChanged re-reads what the workers changed.
 func (m *model) ticketsChanged(msg store.TicketsChanged) tea.Cmd {
-	cmds := []tea.Cmd{m.reloadList()}
+	cmds := []tea.Cmd{m.refresh()}
 	if t := m.thread; t != nil && t.row.ID != 0 {
 		touched := len(msg.Numbers) == 0
 		for _, n := range msg.Numbers {
@@ -292,6 +338,9 @@ func (m *model) startCountdown() tea.Cmd {
 func (m *model) layout() {
 	m.help.SetWidth(m.width)
 	m.search.input.SetWidth(max(m.width-ansi.StringWidth(m.search.input.Prompt)-1, 1))
+	if m.prompt != nil {
+		m.prompt.input.SetWidth(max(m.width-ansi.StringWidth(m.prompt.input.Prompt)-1, 1))
+	}
 	m.layoutList()
 	if m.thread != nil {
 		m.layoutThread()
@@ -302,6 +351,8 @@ func (m *model) layout() {
 // currentHelp is the help of what has the focus.
 func (m *model) currentHelp() help.KeyMap {
 	switch {
+	case m.prompt != nil:
+		return m.keys.promptHelp()
 	case m.compose != nil && m.compose.confirm:
 		return m.keys.confirmHelp()
 	case m.compose != nil:
@@ -312,34 +363,68 @@ func (m *model) currentHelp() help.KeyMap {
 		return m.keys.searchInputHelp()
 	case m.screen == screenSearch:
 		return m.keys.searchResultsHelp()
+	case len(m.marks) > 0:
+		return m.keys.markedHelp()
 	default:
 		return m.keys.listHelp()
 	}
 }
 
-// footer is the status line and the help, clipped to the width.
+// hintLine is the always-visible help: what the keys do in this mode.
+func (m *model) hintLine() string {
+	switch {
+	case m.chord != "":
+		return m.styles.Flash.Render(m.chordHint())
+	case m.overlay != nil:
+		return m.styles.Dim.Render("type to filter · ↑/↓ choose · enter run · esc close")
+	case m.prompt == nil && m.screen == screenList && len(m.marks) > 0:
+		return m.styles.Flash.Render(fmt.Sprintf("%d marked — actions apply to all · ", len(m.marks))) +
+			m.help.ShortHelpView(m.currentHelp().ShortHelp())
+	}
+	return m.help.ShortHelpView(m.currentHelp().ShortHelp())
+}
+
+// footer is the prompt (when typing), the status line and the hint line,
+// clipped to the width.
 func (m *model) footer() []string {
-	lines := []string{m.statusLine()}
-	lines = append(lines, strings.Split(m.help.View(m.currentHelp()), "\n")...)
+	var lines []string
+	if m.prompt != nil {
+		lines = m.promptLines()
+	}
+	lines = append(lines, m.statusLine(), m.hintLine())
 	for i := range lines {
 		lines[i] = clip(lines[i], m.width)
 	}
 	return lines
 }
 
+// footerHeight is len(m.footer()), without drawing it.
+func (m *model) footerHeight() int {
+	n := 2
+	if p := m.prompt; p != nil {
+		n++
+		if p.err != "" {
+			n++
+		}
+	}
+	return n
+}
+
 // bodyHeight is the height left between a screen's header lines and the
 // footer.
 func (m *model) bodyHeight(header int) int {
-	return max(m.height-header-len(m.footer()), 1)
+	return max(m.height-header-m.footerHeight(), 1)
 }
 
 // View draws the open screen.
 func (m *model) View() tea.View {
 	var lines []string
-	switch m.screen {
-	case screenThread:
+	switch {
+	case m.overlay != nil:
+		lines = m.overlayView()
+	case m.screen == screenThread:
 		lines = m.threadView()
-	case screenSearch:
+	case m.screen == screenSearch:
 		lines = m.searchView()
 	default:
 		lines = m.listView()
@@ -352,6 +437,7 @@ func (m *model) View() tea.View {
 	}
 	v := tea.NewView(strings.Join(lines, "\n"))
 	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
 	v.WindowTitle = m.title
 	return v
 }

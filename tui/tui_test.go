@@ -15,68 +15,44 @@ import (
 )
 
 // sizes are the window sizes of the golden tests.
-var sizes = []struct{ w, h int }{{100, 30}, {60, 20}}
+var sizes = []struct{ w, h int }{{80, 24}, {160, 48}}
 
-func TestListGolden(t *testing.T) {
-	f := newFixture(t)
-	for _, sz := range sizes {
-		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
-			h := newHarness(t, f, sz.w, sz.h)
-			checkFits(t, h.m.View().Content, sz.w, sz.h)
-			golden.RequireEqual(t, h.goldenScreen())
-		})
+// goldenViews are the screens every golden test draws, at every size.
+var goldenViews = []struct {
+	name  string
+	setup func(h *harness)
+}{
+	{"list", func(h *harness) {}},
+	{"list_all_marked", func(h *harness) {
+		h.press(keyTab, keyTab, keyTab, keyTab, keySpace, keySpace)
+	}},
+	{"thread", func(h *harness) { h.selectNumber(101); h.press(keyEnter) }},
+	{"composer", func(h *harness) {
+		h.selectNumber(103)
+		h.press(keyEnter, keyOf('r'))
+		h.typeText("Sent again.")
+		h.press(keyEnter)
+		h.typeText("/status pending")
+	}},
+	{"note", func(h *harness) { h.selectNumber(103); h.press(keyEnter, keyOf('n')); h.typeText("Checked.") }},
+	{"search", func(h *harness) { h.press(keyOf('F')); h.typeText("invoice"); h.press(keyEnter) }},
+	{"overlay", func(h *harness) { h.press(keyOf('?')); h.typeText("mark") }},
+	{"query_error", func(h *harness) { h.press(keyOf('/')); h.typeText(` from:"alice`); h.press(keyEnter) }},
+	{"command", func(h *harness) { h.press(keyOf(':')); h.typeText("st"); h.press(keyTab) }},
+	{"status_chooser", func(h *harness) { h.press(keyOf('s')) }},
+}
+
+func TestGolden(t *testing.T) {
+	for _, v := range goldenViews {
+		for _, sz := range sizes {
+			t.Run(fmt.Sprintf("%s_%dx%d", v.name, sz.w, sz.h), func(t *testing.T) {
+				h := newHarness(t, newFixture(t), sz.w, sz.h)
+				v.setup(h)
+				checkFits(t, h.m.View().Content, sz.w, sz.h)
+				golden.RequireEqual(t, h.goldenScreen())
+			})
+		}
 	}
-}
-
-func TestListAllGolden(t *testing.T) {
-	f := newFixture(t)
-	h := newHarness(t, f, 100, 30)
-	h.press(keyTab, keyTab) // open → closed → all
-	if !strings.Contains(h.screen(), "[all]") {
-		t.Fatalf("header does not show the filter:\n%s", h.screen())
-	}
-	golden.RequireEqual(t, h.goldenScreen())
-}
-
-func TestThreadGolden(t *testing.T) {
-	f := newFixture(t)
-	for _, sz := range sizes {
-		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
-			h := newHarness(t, f, sz.w, sz.h)
-			h.selectNumber(101)
-			h.press(keyEnter)
-			checkFits(t, h.m.View().Content, sz.w, sz.h)
-			golden.RequireEqual(t, h.goldenScreen())
-		})
-	}
-}
-
-func TestComposerGolden(t *testing.T) {
-	f := newFixture(t)
-	h := newHarness(t, f, 100, 30)
-	h.selectNumber(103)
-	h.press(keyEnter, keyOf('r'))
-	h.typeText("Sent again.")
-	checkFits(t, h.m.View().Content, 100, 30)
-	golden.RequireEqual(t, h.goldenScreen())
-}
-
-func TestSearchGolden(t *testing.T) {
-	f := newFixture(t)
-	h := newHarness(t, f, 100, 30)
-	h.press(keyOf('/'))
-	h.typeText("invoice")
-	h.press(keyEnter)
-	checkFits(t, h.m.View().Content, 100, 30)
-	golden.RequireEqual(t, h.goldenScreen())
-}
-
-func TestFullHelpGolden(t *testing.T) {
-	f := newFixture(t)
-	h := newHarness(t, f, 100, 30)
-	h.press(keyOf('?'))
-	checkFits(t, h.m.View().Content, 100, 30)
-	golden.RequireEqual(t, h.goldenScreen())
 }
 
 func TestLoadingBeforeFirstRead(t *testing.T) {
@@ -87,7 +63,7 @@ func TestLoadingBeforeFirstRead(t *testing.T) {
 	if !v.AltScreen {
 		t.Error("view is not on the alt screen")
 	}
-	if !strings.Contains(v.Content, "loading…") || strings.Contains(v.Content, "no open tickets") {
+	if !strings.Contains(v.Content, "loading…") || strings.Contains(v.Content, "no tickets") {
 		t.Errorf("before the first read the list must say loading…:\n%s", v.Content)
 	}
 }
@@ -99,7 +75,7 @@ func TestEmptyList(t *testing.T) {
 	}
 	defer st.Close()
 	h := newHarness(t, &fixture{st: st}, 80, 24)
-	if !strings.Contains(h.screen(), "no open tickets") {
+	if !strings.Contains(h.screen(), "no tickets match status:open -is:spam") {
 		t.Errorf("empty list:\n%s", h.screen())
 	}
 }
@@ -115,7 +91,7 @@ func TestFitsEveryWidth(t *testing.T) {
 		checkFits(t, h.m.View().Content, w, 15)
 		h.press(keyOf('n'))
 		checkFits(t, h.m.View().Content, w, 15)
-		h.press(keyEsc, keyEsc, keyOf('/'))
+		h.press(keyEsc, keyEsc, keyOf('F'))
 		h.typeText("the")
 		h.press(keyEnter)
 		checkFits(t, h.m.View().Content, w, 15)
@@ -180,7 +156,7 @@ func TestReplyQueued(t *testing.T) {
 	h := newHarness(t, f, 100, 30)
 	h.selectNumber(103)
 	h.press(keyEnter, keyOf('r'))
-	if !strings.Contains(h.screen(), "Reply to bob@example.org — ctrl+s send, esc cancel") {
+	if !strings.Contains(h.screen(), "Reply to bob@example.org — ctrl+s send") {
 		t.Fatalf("composer title missing:\n%s", h.screen())
 	}
 	h.typeText("Sent again, see attachment.")
@@ -255,7 +231,7 @@ func TestDiscardDraft(t *testing.T) {
 	h.press(keyOf('r'))
 	h.typeText("half a thought")
 	h.press(keyEsc)
-	if !strings.Contains(h.screen(), "discard draft? y/n") {
+	if !strings.Contains(h.screen(), "Discard draft? (y/N)") {
 		t.Fatalf("no confirmation:\n%s", h.screen())
 	}
 	h.press(keyOf('n'))
@@ -287,29 +263,29 @@ func TestCloseAndReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(kw) != 1 || kw[0].Keyword != store.KeywordClosed || !kw[0].Add || kw[0].TicketID != f.ids[103] {
+	if c := keywordChanges(kw, store.KeywordClosed); len(c) != 1 || !c[0].Add || c[0].TicketID != f.ids[103] {
 		t.Errorf("pending keywords %+v, want %s added on #103", kw, store.KeywordClosed)
 	}
 	s := h.screen()
-	if !strings.Contains(s, "ticket #103 closed") {
+	if !strings.Contains(s, "Closed #103 · u undo") {
 		t.Errorf("no status message:\n%s", s)
 	}
 	if strings.Contains(s, "Invoice for October") {
 		t.Errorf("a closed ticket stays in the open list:\n%s", s)
 	}
 
-	// Reopen it from its thread in the closed list.
-	h.press(keyTab)
+	// Reopen it from its thread in the All section.
+	h.press(keyTab, keyTab, keyTab, keyTab)
 	h.selectNumber(103)
 	h.press(keyEnter, keyOf('c'))
 	if st := f.ticket(t, 103).State; st != store.StateOpen {
 		t.Errorf("store state %q, want open", st)
 	}
-	if s := h.screen(); !strings.Contains(s, "ticket #103 reopened") || !strings.Contains(s, "open · billing") {
+	if s := h.screen(); !strings.Contains(s, "Reopened #103") || !strings.Contains(s, "open · billing") {
 		t.Errorf("reopening not shown:\n%s", s)
 	}
 	kw, _ = f.st.PendingKeywords(context.Background(), f.account.ID)
-	if len(kw) != 1 || kw[0].Add {
+	if c := keywordChanges(kw, store.KeywordClosed); len(c) != 1 || c[0].Add {
 		t.Errorf("pending keywords %+v, want one removal", kw)
 	}
 }
@@ -317,7 +293,7 @@ func TestCloseAndReopen(t *testing.T) {
 func TestSearchOpensTicket(t *testing.T) {
 	f := newFixture(t)
 	h := newHarness(t, f, 100, 30)
-	h.press(keyOf('/'))
+	h.press(keyOf('F'))
 	h.typeText("password")
 	h.press(keyEnter)
 	s := h.screen()
@@ -341,7 +317,7 @@ func TestSearchOpensTicket(t *testing.T) {
 func TestSearchNoMatch(t *testing.T) {
 	f := newFixture(t)
 	h := newHarness(t, f, 100, 30)
-	h.press(keyOf('/'))
+	h.press(keyOf('F'))
 	h.typeText("J-993 zebra")
 	h.press(keyEnter)
 	if s := h.screen(); !strings.Contains(s, "no matches") {
@@ -383,7 +359,7 @@ func TestHostileTextIsSanitized(t *testing.T) {
 			t.Errorf("thread lacks %q:\n%s", want, s)
 		}
 	}
-	h.press(keyOf('q'), keyOf('/'))
+	h.press(keyOf('q'), keyOf('F'))
 	h.typeText("click")
 	h.press(keyEnter)
 	checkClean(t, "search", h.m.View().Content)
@@ -470,19 +446,19 @@ func TestListNavigation(t *testing.T) {
 	f := newFixture(t)
 	h := newHarness(t, f, 100, 30)
 	h.press(keyOf('G'))
-	if h.m.cursor != len(h.m.rows)-1 {
-		t.Errorf("G: cursor %d, want %d", h.m.cursor, len(h.m.rows)-1)
+	if h.m.cursor != h.m.total-1 {
+		t.Errorf("G: cursor %d, want %d", h.m.cursor, h.m.total-1)
 	}
 	h.press(keyOf('g'))
 	if h.m.cursor != 0 {
 		t.Errorf("g: cursor %d, want 0", h.m.cursor)
 	}
 	h.press(tea.KeyPressMsg{Code: tea.KeyPgDown})
-	if h.m.cursor != len(h.m.rows)-1 {
+	if h.m.cursor != h.m.total-1 {
 		t.Errorf("pgdn: cursor %d", h.m.cursor)
 	}
 	h.press(tea.KeyPressMsg{Code: tea.KeyUp}, keyDown, keyOf('k'))
-	if h.m.cursor != len(h.m.rows)-2 {
+	if h.m.cursor != h.m.total-2 {
 		t.Errorf("up, down, k: cursor %d", h.m.cursor)
 	}
 }
@@ -573,32 +549,50 @@ func TestFlashExpires(t *testing.T) {
 	f := newFixture(t)
 	h := newHarness(t, f, 100, 30)
 	h.press(keyOf('c'))
-	if !strings.Contains(h.screen(), "ticket #101 closed") {
+	if !strings.Contains(h.screen(), "Closed #101") {
 		t.Fatalf("no status message:\n%s", h.screen())
 	}
 	h.send(flashExpiredMsg{seq: h.m.flashSeq})
-	if strings.Contains(h.screen(), "ticket #101 closed") {
+	if strings.Contains(h.screen(), "Closed #101") {
 		t.Error("status message did not expire")
 	}
 }
 
-func TestHelpToggle(t *testing.T) {
+func TestHelpOverlay(t *testing.T) {
 	f := newFixture(t)
 	h := newHarness(t, f, 100, 30)
-	short := h.screen()
-	if !strings.Contains(short, "? more keys") {
-		t.Errorf("short help missing:\n%s", short)
+	if s := h.screen(); !strings.Contains(s, "? keys") || !strings.Contains(s, "s status") {
+		t.Errorf("hint line missing:\n%s", s)
 	}
 	h.press(keyOf('?'))
-	full := h.screen()
-	for _, want := range []string{"internal note", "close/reopen", "open/closed/all", "page down", "ctrl+c"} {
-		if !strings.Contains(full, want) {
-			t.Errorf("full help lacks %q:\n%s", want, full)
+	for _, want := range []string{"internal note", "close/reopen", "next section", "page down", "mark by query"} {
+		if !strings.Contains(h.screen(), want) {
+			t.Errorf("overlay lacks %q:\n%s", want, h.screen())
 		}
 	}
-	h.press(keyOf('?'))
-	if h.m.help.ShowAll {
-		t.Error("? does not toggle back")
+	h.typeText("status")
+	if !strings.Contains(h.screen(), ":status") {
+		t.Errorf("overlay lacks the commands:\n%s", h.screen())
+	}
+	for range "status" {
+		h.press(tea.KeyPressMsg{Code: tea.KeyBackspace})
+	}
+	h.typeText("take")
+	s := h.screen()
+	if !strings.Contains(s, "assign (a m: take)") || strings.Contains(s, "page down") {
+		t.Errorf("overlay does not filter:\n%s", s)
+	}
+	h.press(keyEnter) // runs a: the assign chord waits for its second key
+	if h.m.overlay != nil || h.m.chord != "a" || !strings.Contains(h.screen(), "assign: m me") {
+		t.Fatalf("enter did not run the entry:\n%s", h.screen())
+	}
+	h.press(keyOf('m'))
+	if tk := f.ticket(t, 101); tk.Assignee != "dana" {
+		t.Errorf("a m assigned %q, want dana", tk.Assignee)
+	}
+	h.press(keyOf('?'), keyEsc)
+	if h.m.overlay != nil {
+		t.Error("esc does not close the overlay")
 	}
 }
 

@@ -49,6 +49,15 @@ func (p *parser) entity(h message.Header, body []byte, depth int, defaultType st
 	}
 	mediaType, params := p.contentType(h, defaultType)
 	disposition, dispParams := p.disposition(h)
+	if reportTypes[mediaType] {
+		p.reported = true
+		switch mediaType {
+		case "message/delivery-status", "message/global-delivery-status":
+			p.deliveryStatus(p.transfer(h, body))
+		case "text/rfc822-headers", "message/global-headers":
+			p.rfc822Headers(p.transfer(h, body))
+		}
+	}
 
 	switch {
 	case strings.HasPrefix(mediaType, "multipart/"):
@@ -60,15 +69,23 @@ func (p *parser) entity(h message.Header, body []byte, depth int, defaultType st
 		if mediaType == "text/html" {
 			s = html2text.HTML2TextWithOptions(s,
 				html2text.WithLinksInnerText(), html2text.WithUnixLineBreaks(), html2text.WithListSupport())
+			return content{text: s, html: true}
 		}
-		return content{text: s, html: mediaType == "text/html"}
+		if strings.EqualFold(params["format"], "flowed") {
+			s = unflow(s, strings.EqualFold(params["delsp"], "yes"))
+		}
+		s, uu := uuencoded(s)
+		return content{text: s, atts: uu}
 	}
 	name := dispParams["filename"]
 	if name == "" {
 		name = params["name"]
 	}
+	if name = cleanName(p.decodeWords(p.fixHeader("filename", name))); name != "" {
+		name = safeFilename(name)
+	}
 	att := Attachment{
-		Filename:    cleanName(p.decodeWords(p.fixHeader("filename", name))),
+		Filename:    name,
 		ContentType: mediaType,
 		Size:        len(p.transfer(h, body)),
 	}
@@ -179,19 +196,28 @@ func trimLineEnd(b []byte) []byte {
 	return bytes.TrimSuffix(b, []byte("\r"))
 }
 
-// forwarded renders an attached message as a short block of text.
+// forwarded renders an attached message as a short block of text. The
+// first attached message is also kept as Message.Attached, and the
+// Message-ID of each is noted for a report.
 func (p *parser) forwarded(raw []byte, depth int) content {
 	h, body := p.readMessage(raw)
 	c := p.entity(h.Header, body, depth+1, "text/plain")
+	in := &Inner{MessageID: p.messageID(h), Subject: p.line(h, "Subject"), Text: cleanText(c.text)}
+	p.originalID(in.MessageID)
 	var b strings.Builder
 	b.WriteString("---- Forwarded message ----\n")
 	if from := p.addressList(h, "From"); len(from) > 0 {
+		in.From = from[0]
 		b.WriteString("From: " + formatAddress(from[0]) + "\n")
 	}
-	if subject := p.line(h, "Subject"); subject != "" {
-		b.WriteString("Subject: " + subject + "\n")
+	if in.Subject != "" {
+		b.WriteString("Subject: " + in.Subject + "\n")
 	}
 	b.WriteString("\n" + c.text)
+	if p.msg.Attached == nil {
+		in.Date = p.date(h)
+		p.msg.Attached = in
+	}
 	return content{text: b.String(), atts: c.atts}
 }
 
@@ -206,10 +232,16 @@ func formatAddress(a Address) string {
 // contentType returns the lower-cased media type and parameters of h, or
 // defaultType when there is no usable Content-Type.
 func (p *parser) contentType(h message.Header, defaultType string) (string, map[string]string) {
-	v := p.fixHeader("Content-Type", h.Get("Content-Type"))
-	if strings.TrimSpace(v) == "" {
+	// Of several Content-Type fields the last counts, as in most readers:
+	// the first would hide the text that follows as a preamble.
+	values := h.Values("Content-Type")
+	if len(values) == 0 || strings.TrimSpace(values[len(values)-1]) == "" {
 		return defaultType, map[string]string{}
 	}
+	if len(values) > 1 {
+		p.warnf("%d Content-Type fields: the last is used", len(values))
+	}
+	v := p.fixHeader("Content-Type", values[len(values)-1])
 	mediaType, params := p.mediaParams("Content-Type", v)
 	if !strings.Contains(mediaType, "/") {
 		p.warnf("unusable Content-Type %s: read as %s", quote(v), defaultType)
@@ -407,6 +439,12 @@ func (p *parser) decodeCharset(cs string, b []byte) string {
 		}
 		p.warnf("text is not valid UTF-8: read as windows-1252")
 		return windows1252(b)
+	case "utf-7", "utf7", "unicode-1-1-utf-7", "csunicode11utf7":
+		s, ok := decodeUTF7(b)
+		if !ok {
+			p.warnf("broken UTF-7: shown as far as it could be read")
+		}
+		return s
 	}
 	r, err := charset.Reader(cs, bytes.NewReader(b))
 	if err != nil {
@@ -439,16 +477,31 @@ func isUTF8(s string) bool {
 	return utf8.ValidString(s)
 }
 
-// windows1252 reads b as windows-1252, the usual charset of unlabelled
-// 8-bit mail; every byte maps to a character, so the result is valid UTF-8.
+// windows1252 reads b, which is not valid UTF-8, as UTF-8 where it is
+// valid and as windows-1252 (the usual charset of unlabelled 8-bit mail)
+// byte by byte where it is not, so that one stray byte does not spoil a
+// UTF-8 text. The result is valid UTF-8.
 func windows1252(b []byte) string {
 	r, err := charset.Reader("windows-1252", bytes.NewReader(b))
-	if err == nil {
-		if out, err := io.ReadAll(r); err == nil {
-			return strings.ToValidUTF8(string(out), "\uFFFD")
-		}
+	if err != nil {
+		return strings.ToValidUTF8(string(b), "\uFFFD")
 	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
+	out, err := io.ReadAll(r)
+	single := []rune(string(out)) // one rune per byte of b
+	if err != nil || len(single) != len(b) {
+		return strings.ToValidUTF8(string(out), "\uFFFD")
+	}
+	var sb strings.Builder
+	for i := 0; i < len(b); {
+		if r, n := utf8.DecodeRune(b[i:]); r != utf8.RuneError || n > 1 {
+			sb.WriteRune(r)
+			i += n
+			continue
+		}
+		sb.WriteRune(single[i])
+		i++
+	}
+	return strings.ToValidUTF8(sb.String(), "\uFFFD")
 }
 
 // blankLinesRe matches runs of more than one empty line.
@@ -470,30 +523,43 @@ func cleanText(s string) string {
 	return strings.ToValidUTF8(strings.Trim(s, "\n"), "\uFFFD")
 }
 
-// autoReason tells why a mail with header h, top-level media type
-// mediaType and sender from is automated, or returns "" for human mail.
-func autoReason(h mail.Header, mediaType, from string) string {
+// autoReason tells why the message with header h is automated mail, or
+// returns "" for human mail.
+func (p *parser) autoReason(h mail.Header) string {
 	get := func(key string) string {
 		v := strings.ToLower(strings.TrimSpace(h.Get(key)))
 		v, _, _ = strings.Cut(v, ";")
 		v, _, _ = strings.Cut(v, "(")
 		return strings.TrimSpace(v)
 	}
+	from := p.msg.From.Addr
+	if from == "" {
+		// Senders net/mail cannot read: "MAILER-DAEMON <>", "Mail
+		// Delivery Subsystem <MAILER-DAEMON>".
+		v := h.Get("From")
+		if m := angleRe.FindStringSubmatch(v); m != nil && strings.TrimSpace(m[1]) != "" {
+			from = strings.ToLower(strings.TrimSpace(m[1]))
+		} else if f := strings.Fields(v); len(f) > 0 {
+			from = strings.ToLower(strings.Trim(f[0], `<>"`))
+		}
+	}
 	local, _, _ := strings.Cut(from, "@")
 	switch {
-	case mediaType == "multipart/report", local == "mailer-daemon", local == "postmaster", h.Has("X-Failed-Recipients"):
+	case p.reported, local == "mailer-daemon", local == "postmaster", local == "post_master", h.Has("X-Failed-Recipients"):
 		return "bounce"
 	case h.Has("Auto-Submitted") && get("Auto-Submitted") != "no":
 		return "auto-submitted"
 	case h.Has("X-Autoreply"), h.Has("X-Autorespond"), suppressesAutoReply(get("X-Auto-Response-Suppress")):
 		return "autoreply"
+	case IsNoAnswerSender(from):
+		return "noreply"
 	}
 	switch get("Precedence") {
 	case "bulk", "junk", "list", "auto_reply":
 		return "precedence"
 	}
 	switch {
-	case h.Has("List-Id"), h.Has("List-Unsubscribe"):
+	case h.Has("List-Id"), h.Has("List-Unsubscribe"), h.Has("X-Mlserver"), h.Has("X-Ml-Name"):
 		return "list"
 	case h.Has("Return-Path") && strings.Join(strings.Fields(h.Get("Return-Path")), "") == "<>":
 		return "null-return-path"

@@ -57,12 +57,7 @@ func splitMbox(b []byte) [][]byte {
 var quotedRe = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|: .*$`)
 
 func TestCorpus(t *testing.T) {
-	if _, err := os.Stat(corpusDir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("mail corpus missing at %s: %v", corpusDir, err)
-		}
-		t.Skipf("!!! MAIL CORPUS NOT FOUND at %s (%v): corpus test SKIPPED !!!", corpusDir, err)
-	}
+	needCorpus(t)
 	var files, skipped, msgs, warned int
 	auto := map[string]int{}
 	kinds := map[string]int{}

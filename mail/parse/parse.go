@@ -43,13 +43,22 @@ type Message struct {
 	From        Address
 	To, Cc      []Address
 	ReplyTo     []Address
-	Recipients  []string  // extra delivery addresses, lower-cased and without duplicates, in this order of headers: Delivered-To, X-Delivered-To, Envelope-To, X-Envelope-To, X-Original-To, X-Forwarded-To (all occurrences)
+	Recipients  []string  // extra delivery addresses, lower-cased and without duplicates, in this order of headers: Delivered-To, X-Delivered-To, Envelope-To, X-Envelope-To, X-Original-To, X-Forwarded-To (all occurrences), then the "for" clause of each Received field, topmost first
 	Subject     string    // decoded (RFC 2047), unfolded
 	Date        time.Time // zero if missing or unparseable (with a warning when unparseable)
 	Text        string    // readable body: text/plain preferred, HTML converted to text, attached messages shown as a "---- Forwarded message ----" block
 	Attachments []Attachment
-	Auto        string   // why this is automated mail that must never get an automatic answer, "" if human: "auto-submitted", "precedence", "list", "bounce", "null-return-path", "autoreply"
+	Auto        string   // why this is automated mail that must never get an automatic answer, "" if human: "bounce", "auto-submitted", "autoreply", "noreply", "precedence", "list", "null-return-path"
 	Warnings    []string // human-readable parse problems, e.g. `unknown charset "x-foo": shown as received`
+	// Report is what a bounce or another machine report says about the
+	// mail it reports on; nil unless Auto is "bounce".
+	Report *Report
+	// Attached is the first message attached to this one (message/rfc822),
+	// e.g. a forwarded mail; nil if none.
+	Attached *Inner
+	// AuthResults are the raw values of the Authentication-Results fields,
+	// newest (topmost) first.
+	AuthResults []string
 }
 
 // recipientHeaders are the fields that name the address a mail was
@@ -73,9 +82,11 @@ func Parse(raw []byte) *Message {
 // parser carries the message being filled and its warnings through one
 // Parse call.
 type parser struct {
-	msg    *Message
-	parts  int             // MIME entities visited so far
-	warned map[string]bool // warnings already given, to give each once
+	msg      *Message
+	parts    int             // MIME entities visited so far
+	warned   map[string]bool // warnings already given, to give each once
+	reported bool            // a machine report part (reportTypes) was seen
+	report   Report          // what the report parts say
 }
 
 // warnf adds a warning unless the same one was already given.
@@ -109,12 +120,19 @@ func (p *parser) parse(raw []byte) {
 	m.Subject = p.line(h, "Subject")
 	m.Date = p.date(h)
 
+	for _, v := range h.Values("Authentication-Results") {
+		m.AuthResults = append(m.AuthResults, p.fixHeader("Authentication-Results", v))
+	}
+
 	c := p.entity(h.Header, body, 0, "text/plain")
 	m.Text = cleanText(c.text)
 	m.Attachments = c.atts
 
-	mediaType, _ := p.contentType(h.Header, "text/plain")
-	m.Auto = autoReason(h, mediaType, m.From.Addr)
+	m.Auto = p.autoReason(h)
+	if m.Auto == "bounce" {
+		p.finishReport(h, m.Text)
+		m.Report = &p.report
+	}
 }
 
 // readMessage splits raw into its parsed header and its body.
@@ -206,18 +224,6 @@ func (p *parser) line(h mail.Header, key string) string {
 	return strings.Join(strings.Fields(p.decodeWords(p.value(h, key))), " ")
 }
 
-// decodeWords decodes RFC 2047 encoded words. Words in an unknown charset
-// are kept as received.
-func (p *parser) decodeWords(s string) string {
-	dec := mime.WordDecoder{CharsetReader: p.wordCharset}
-	out, err := dec.DecodeHeader(s)
-	if err != nil {
-		p.warnf("encoded words not decoded: %v", err)
-		return s
-	}
-	return strings.ToValidUTF8(out, "\uFFFD")
-}
-
 // addressList parses the address list in the first field named key. When the
 // list is malformed it keeps every address it can still find.
 func (p *parser) addressList(h mail.Header, key string) []Address {
@@ -240,19 +246,25 @@ func (p *parser) parseAddresses(v string) ([]Address, bool) {
 	if err == nil {
 		out := make([]Address, 0, len(list))
 		for _, a := range list {
-			out = append(out, Address{Name: cleanName(a.Name), Addr: strings.ToLower(a.Address)})
+			out = append(out, Address{Name: p.name(a.Name), Addr: strings.ToLower(a.Address)})
 		}
 		return out, true
 	}
 	var out []Address
 	for piece := range strings.SplitSeq(v, ",") {
 		if a, err := ap.Parse(piece); err == nil {
-			out = append(out, Address{Name: cleanName(a.Name), Addr: strings.ToLower(a.Address)})
+			out = append(out, Address{Name: p.name(a.Name), Addr: strings.ToLower(a.Address)})
 		} else if addr := looseAddr(piece); addr != "" {
 			out = append(out, Address{Addr: addr})
 		}
 	}
 	return out, false
+}
+
+// name cleans a display name that net/mail parsed, decoding the encoded
+// words it left alone because they were malformed.
+func (p *parser) name(s string) string {
+	return cleanName(p.decodeWords(s))
 }
 
 // cleanName puts a display name on one line.
@@ -296,8 +308,20 @@ func (p *parser) recipients(h mail.Header) []string {
 			}
 		}
 	}
+	for _, v := range h.Values("Received") {
+		if m := receivedForRe.FindStringSubmatch(v); m != nil {
+			if addr := strings.ToLower(m[1]); !seen[addr] {
+				seen[addr] = true
+				out = append(out, addr)
+			}
+		}
+	}
 	return out
 }
+
+// receivedForRe finds the "for" clause of a Received field (RFC 5321
+// section 4.4): the envelope recipient the hop delivered to.
+var receivedForRe = regexp.MustCompile(`(?i)\bfor\s+<?([^\s<>;"]+@[^\s<>;"]+?)>?\s*(?:;|$|\()`)
 
 // messageID returns the Message-ID without angle brackets.
 func (p *parser) messageID(h mail.Header) string {
@@ -351,20 +375,27 @@ var looseDateLayouts = []string{
 	"Mon Jan _2 15:04:05 2006",
 }
 
-// date parses the Date field; it is zero when missing or unparseable.
+// date parses the Date field; it is zero when missing or unparseable. When
+// a message has several Date fields, the first one that parses wins.
 func (p *parser) date(h mail.Header) time.Time {
-	t, err := h.Date()
-	if err == nil {
-		return t
-	}
-	v := strings.Join(strings.Fields(p.value(h, "Date")), " ")
-	for _, layout := range looseDateLayouts {
-		if t, err := time.Parse(layout, v); err == nil {
-			p.warnf("malformed Date header %s: read leniently", quote(v))
+	values := h.Values("Date")
+	for _, v := range values {
+		if t, err := netmail.ParseDate(v); err == nil {
 			return t
 		}
 	}
-	p.warnf("unparseable Date header %s: date left empty", quote(v))
+	for _, v := range values {
+		v = strings.Join(strings.Fields(p.fixHeader("Date", v)), " ")
+		for _, layout := range looseDateLayouts {
+			if t, err := time.Parse(layout, v); err == nil {
+				p.warnf("malformed Date header %s: read leniently", quote(v))
+				return t
+			}
+		}
+	}
+	if len(values) > 0 {
+		p.warnf("unparseable Date header %s: date left empty", quote(p.value(h, "Date")))
+	}
 	return time.Time{}
 }
 

@@ -24,6 +24,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/emersion/go-imap/v2/imapclient"
 )
 
 // Users lists the accounts of every Server. The login is the full address.
@@ -47,11 +49,16 @@ const (
 // Server is a running private Dovecot instance.
 type Server struct {
 	Addr     string // "127.0.0.1:PORT", plain IMAP; LOGIN without TLS works
+	LMTPAddr string // "127.0.0.1:PORT" of LMTP (StartLMTP only), delivering to INBOX
 	Password string // the same for every user
 	Dir      string // its work dir
 
 	conf    string // path of dovecot.conf
 	doveadm string // path of the doveadm binary
+	dovecot string // path of the dovecot binary
+	name    string // instance name, in the greeting
+	ids     ids
+	inst    *instance // the running master
 }
 
 // instance is one attempt at running the dovecot master.
@@ -66,6 +73,24 @@ type instance struct {
 // test, or fails it when the CI environment variable is "true".
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return start(t, false)
+}
+
+// StartLMTP is Start with an LMTP listener as well, for an MTA to deliver
+// into (user+detail@domain goes to user's INBOX). It needs dovecot-lmtpd.
+func StartLMTP(t testing.TB) *Server {
+	t.Helper()
+	if _, err := os.Stat("/usr/lib/dovecot/lmtp"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("dovecot-lmtpd is required when CI=true: %v", err)
+		}
+		t.Skip("SKIP: dovecot-lmtpd not installed; install it to run the MTA round-trip tests")
+	}
+	return start(t, true)
+}
+
+func start(t testing.TB, lmtp bool) *Server {
+	t.Helper()
 	dovecot, err1 := exec.LookPath("dovecot")
 	doveadm, err2 := exec.LookPath("doveadm")
 	if err := errors.Join(err1, err2); err != nil {
@@ -75,11 +100,11 @@ func Start(t testing.TB) *Server {
 		t.Skip(skipMessage)
 	}
 
-	s := &Server{Password: rand.Text(), doveadm: doveadm}
+	s := &Server{Password: rand.Text(), doveadm: doveadm, dovecot: dovecot}
 	s.Dir = workDir(t)
 	s.conf = filepath.Join(s.Dir, "etc", "dovecot.conf")
-	ids := identities(t)
-	prepare(t, s.Dir, ids)
+	s.ids = identities(t)
+	prepare(t, s.Dir, s.ids)
 	writePasswd(t, filepath.Join(s.Dir, "etc", "users.passwd"), s.Password)
 	t.Cleanup(func() { // runs before the dir is removed
 		if t.Failed() {
@@ -87,16 +112,22 @@ func Start(t testing.TB) *Server {
 		}
 	})
 
-	name := "dovecottest-" + strings.ToLower(rand.Text()[:10])
+	s.name = "dovecottest-" + strings.ToLower(rand.Text()[:10])
 	for attempt := 1; ; attempt++ {
-		port := freePort(t)
-		writeConf(t, s.conf, confData{Dir: s.Dir, Instance: name, Port: port, IDs: ids})
+		port, lmtpPort := freePort(t), 0
+		if lmtp {
+			lmtpPort = freePort(t)
+		}
+		writeConf(t, s.conf, confData{Dir: s.Dir, Instance: s.name, Port: port, LMTPPort: lmtpPort, IDs: s.ids})
 		inst := launch(t, dovecot, s.conf, s.Dir)
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		err := inst.waitReady(addr, name)
+		err := inst.waitReady(addr, s.name)
 		if err == nil {
-			s.Addr = addr
-			t.Cleanup(inst.stop)
+			s.Addr, s.inst = addr, inst
+			if lmtp {
+				s.LMTPAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(lmtpPort))
+			}
+			t.Cleanup(func() { s.inst.stop() })
 			return s
 		}
 		inst.stop()
@@ -107,15 +138,94 @@ func Start(t testing.TB) *Server {
 	}
 }
 
+// Restart stops the server, dropping every connection, and starts it again
+// on the same address with the same mail.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.inst.stop()
+	s.inst = launch(t, s.dovecot, s.conf, s.Dir)
+	if err := s.inst.waitReady(s.Addr, s.name); err != nil {
+		t.Fatalf("dovecottest: restart: %v", err)
+	}
+}
+
 // Deliver appends a raw message to user's INBOX as an MDA would, through
 // `doveadm save`. Like t.Fatal, it must be called from the test goroutine.
 func (s *Server) Deliver(t testing.TB, user string, raw []byte) {
 	t.Helper()
-	cmd := exec.Command(s.doveadm, "-c", s.conf, "save", "-u", user, "-m", "INBOX")
+	s.DeliverTo(t, user, "INBOX", raw)
+}
+
+// DeliverTo is Deliver into another mailbox of user (it must exist).
+func (s *Server) DeliverTo(t testing.TB, user, mailbox string, raw []byte) {
+	t.Helper()
+	cmd := exec.Command(s.doveadm, "-c", s.conf, "save", "-u", user, "-m", mailbox)
 	cmd.Stdin = bytes.NewReader(raw)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("dovecottest: deliver to %s: %v\n%s", user, err, out)
+		t.Fatalf("dovecottest: deliver to %s/%s: %v\n%s", user, mailbox, err, out)
 	}
+}
+
+// DeliverBulk delivers many messages to user's INBOX at once: it writes
+// them into the Maildir's new/ as an MDA would and has Dovecot index them
+// (`doveadm force-resync`), which is far faster than one `doveadm save` per
+// message. Their UIDs follow Dovecot's directory scan, not the slice order.
+func (s *Server) DeliverBulk(t testing.TB, user string, msgs [][]byte) {
+	t.Helper()
+	local, domain, _ := strings.Cut(strings.ToLower(user), "@")
+	md := filepath.Join(s.Dir, "mail", domain, local, "Maildir")
+	uid, _ := strconv.Atoi(s.ids.MailUID)
+	gid, _ := strconv.Atoi(s.ids.MailGID)
+	for _, p := range []string{filepath.Join(s.Dir, "mail", domain), filepath.Join(s.Dir, "mail", domain, local), md,
+		filepath.Join(md, "cur"), filepath.Join(md, "new"), filepath.Join(md, "tmp")} {
+		if err := os.Mkdir(p, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			t.Fatalf("dovecottest: %v", err)
+		}
+		if err := os.Chown(p, uid, gid); err != nil {
+			t.Fatalf("dovecottest: %v", err)
+		}
+	}
+	stamp := time.Now().UnixNano()
+	for i, raw := range msgs {
+		name := fmt.Sprintf("%d.M%09dP%d.dovecottest", stamp/1e9, stamp%1e9+int64(i), os.Getpid())
+		tmp := filepath.Join(md, "tmp", name)
+		if err := os.WriteFile(tmp, raw, 0o600); err != nil {
+			t.Fatalf("dovecottest: %v", err)
+		}
+		if err := os.Chown(tmp, uid, gid); err != nil {
+			t.Fatalf("dovecottest: %v", err)
+		}
+		if err := os.Rename(tmp, filepath.Join(md, "new", name)); err != nil {
+			t.Fatalf("dovecottest: %v", err)
+		}
+	}
+	s.Doveadm(t, "force-resync", "-u", user, "INBOX")
+}
+
+// Doveadm runs doveadm on this server's configuration (e.g. "mailbox",
+// "create", "-u", user, "Desk") and returns its output.
+func (s *Server) Doveadm(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(s.doveadm, append([]string{"-c", s.conf}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("dovecottest: doveadm %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// Login opens another IMAP session as user, e.g. a teammate changing
+// keywords; it is closed at cleanup.
+func (s *Server) Login(t testing.TB, user string, opts *imapclient.Options) *imapclient.Client {
+	t.Helper()
+	c, err := imapclient.DialInsecure(s.Addr, opts)
+	if err != nil {
+		t.Fatalf("dovecottest: dial: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Login(user, s.Password).Wait(); err != nil {
+		t.Fatalf("dovecottest: login %s: %v", user, err)
+	}
+	return c
 }
 
 // ids says which system accounts Dovecot's processes run as.
@@ -227,6 +337,7 @@ type confData struct {
 	Dir      string
 	Instance string
 	Port     int
+	LMTPPort int // 0: no LMTP
 	IDs      ids
 }
 
@@ -245,7 +356,7 @@ var confTemplate = template.Must(template.New("dovecot.conf").Parse(`# Generated
 instance_name = {{.Instance}}
 base_dir = {{.Dir}}/run
 state_dir = {{.Dir}}/state
-protocols = imap
+protocols = imap{{if .LMTPPort}} lmtp{{end}}
 listen = 127.0.0.1
 log_path = {{.Dir}}/log/dovecot.log
 login_greeting = {{.Instance}} ready.
@@ -267,7 +378,7 @@ passdb {
 }
 userdb {
   driver = static
-  args = uid={{.IDs.MailUID}} gid={{.IDs.MailGID}} home={{.Dir}}/mail/%Ld/%Ln
+  args = uid={{.IDs.MailUID}} gid={{.IDs.MailGID}} home={{.Dir}}/mail/%Ld/%Ln{{if .LMTPPort}} allow_all_users=yes{{end}}
 }
 first_valid_uid = 1
 first_valid_gid = 1
@@ -306,6 +417,18 @@ service imap-login {
     port = 0
   }
 }
+{{- if .LMTPPort}}
+recipient_delimiter = +
+lmtp_save_to_detail_mailbox = no
+lmtp_hdr_delivery_address = final
+postmaster_address = postmaster@desk.test
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = {{.LMTPPort}}
+  }
+}
+{{- end}}
 {{- if .IDs.NonRoot}}
 {{range $s := .NoChroot}}
 service {{$s}} {

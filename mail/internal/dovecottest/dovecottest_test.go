@@ -20,23 +20,9 @@ func message(subject string) []byte {
 		"Date: Mon, 02 Jan 2006 15:04:05 +0000\r\n\r\nHello.\r\n", subject, subject)
 }
 
-// login connects to s as user; the connection is closed at cleanup.
-func login(t *testing.T, s *Server, user string, opts *imapclient.Options) *imapclient.Client {
-	t.Helper()
-	c, err := imapclient.DialInsecure(s.Addr, opts)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if err := c.Login(user, s.Password).Wait(); err != nil {
-		t.Fatalf("login %s: %v", user, err)
-	}
-	return c
-}
-
 func TestServer(t *testing.T) {
 	s := Start(t)
-	c := login(t, s, "support@desk.test", nil)
+	c := s.Login(t, "support@desk.test", nil)
 
 	caps, err := c.Capability().Wait()
 	if err != nil {
@@ -64,7 +50,7 @@ func TestServer(t *testing.T) {
 
 	// A second session reads the keyword back, then IDLEs.
 	exists := make(chan uint32, 16)
-	idler := login(t, s, "support@desk.test", &imapclient.Options{
+	idler := s.Login(t, "support@desk.test", &imapclient.Options{
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(data *imapclient.UnilateralDataMailbox) {
 				if data.NumMessages != nil {
@@ -126,7 +112,7 @@ func TestParallelInstances(t *testing.T) {
 			t.Parallel()
 			s := Start(t)
 			s.Deliver(t, user, message("parallel"))
-			c := login(t, s, user, nil)
+			c := s.Login(t, user, nil)
 			sel, err := c.Select("INBOX", nil).Wait()
 			if err != nil {
 				t.Fatalf("select: %v", err)

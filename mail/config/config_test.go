@@ -1,0 +1,191 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const good = `[staff]
+name = "Ana Lima"
+address = "ana@example.com"
+
+[accounts.work]
+address = "support@example.com"
+imap = "imaps://imap.example.com"
+smtp = "smtps://smtp.example.com"
+user = "support@example.com"
+password_cmd = "secret-tool lookup service desk account work"
+
+[accounts.work.projects]
+billing = "Billing"
+
+[accounts.work.projects.app]
+name = "The App"
+staff = ["Ana Lima", "Bo"]
+views = { urgent = "label:urgent" }
+
+[accounts.gmail]
+address = "help@example.org"
+imap = "imaps://imap.gmail.com"
+smtp = "smtps://smtp.gmail.com"
+user = "help@example.org"
+oauth_token_cmd = "oauth2-token help@example.org"
+`
+
+func TestParseGood(t *testing.T) {
+	cfg, err := Parse("c.toml", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Staff.String(); got != "Ana Lima <ana@example.com>" {
+		t.Errorf("staff = %s", got)
+	}
+	if len(cfg.Accounts) != 2 || cfg.Accounts[0].Name != "gmail" || cfg.Accounts[1].Name != "work" {
+		t.Fatalf("accounts = %+v", cfg.Accounts)
+	}
+	if !cfg.Accounts[0].OAuth() || cfg.Accounts[1].OAuth() {
+		t.Error("oauth_token_cmd not carried to the account")
+	}
+	work := cfg.Accounts[1]
+	if len(work.Projects) != 2 || work.ProjectNames["app"] != "The App" || work.ProjectNames["billing"] != "Billing" {
+		t.Fatalf("projects = %+v names %v", work.Projects, work.ProjectNames)
+	}
+	app := work.Projects[0]
+	if app.Tag != "app" || len(app.Staff) != 2 || app.Views["urgent"] != "label:urgent" {
+		t.Errorf("app project = %+v", app)
+	}
+	if work.Mailbox != "INBOX" {
+		t.Errorf("defaults not filled: mailbox %q", work.Mailbox)
+	}
+}
+
+// TestParseErrors edits the good config one way each and checks that the
+// error names the file, line and key.
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct{ from, to, want string }{
+		{"password_cmd =", "pasword_cmd =",
+			`c.toml:10: accounts.work.pasword_cmd: unknown key (did you mean "password_cmd"?)`},
+		{`address = "ana@`, `adress = "ana@`,
+			`c.toml:3: staff.adress: unknown key (did you mean "address"?)`},
+		{`staff = ["Ana`, `staf = ["Ana`,
+			`c.toml:17: accounts.work.projects.app.staf: unknown key (did you mean "staff"?)`},
+		{"[staff]", "[staf]",
+			`c.toml:1: staf: unknown key (did you mean "staff"?)`},
+		{"password_cmd = \"secret-tool", "password = \"hunter2\"\npassword_cmd = \"secret-tool",
+			`c.toml:10: accounts.work.password: plaintext passwords are refused`},
+		{"password_cmd =", "password_env = \"X\"\npassword_cmd =",
+			`c.toml:5: accounts.work: set exactly one of password_cmd, password_env, oauth_token_cmd (found 2)`},
+		{`billing = "Billing"`, "billing = \"Billing\"\nbroken = ", `c.toml:14`},
+		{`billing = "Billing"`, "billing = \"Billing\"\n\"Sales+x\" = \"S\"", `c.toml:14: accounts.work.projects.Sales+x: project tag`},
+		{`imap = "imaps://imap.example.com"`, `imap = "pop3://imap.example.com"`,
+			`c.toml:7: accounts.work.imap: imap URL "pop3://imap.example.com": scheme must be imap or imaps`},
+		{`address = "support@example.com"`, `address = "support+x@example.com"`,
+			`c.toml:6: accounts.work.address: address "support+x@example.com" is not a plain address`},
+		{`address = "ana@example.com"`, `address = "Ana <ana@example.com>"`,
+			`c.toml:3: staff.address: "Ana <ana@example.com>" is not a plain address`},
+		{`smtp = "smtps://smtp.example.com"`, ``, `c.toml:5: accounts.work: missing key "smtp"`},
+		{`imap = "imaps://imap.example.com"`, "imap = \"imaps://imap.example.com\"\ntls = \"none\"",
+			`c.toml:8: accounts.work.tls: tls = "none" is only accepted for loopback hosts`},
+		{`staff = ["Ana Lima", "Bo"]`, `staff = "Bo"`, `c.toml:15: accounts.work.projects.app: want a display name or a table`},
+	} {
+		text := strings.Replace(good, tc.from, tc.to, 1)
+		_, err := Parse("c.toml", []byte(text))
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s → %s:\nerror = %v\nwant prefix %s", tc.from, tc.to, err, tc.want)
+			continue
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("error shows the password: %v", err)
+		}
+	}
+}
+
+func TestLoadRefusesReadableConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), "readable by others (mode 0644)") || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("error = %v", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err != nil {
+		t.Fatal(err)
+	}
+	// With no account there is no secret source to protect.
+	if err := os.WriteFile(path, []byte("[staff]\nname = \"Ana\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	for in, want := range map[string]string{"imaps": "imap", "pasword_env": "password_env", "oauth_token": "oauth_token_cmd", "zzzzzz": ""} {
+		if got := suggest(in, accountKeys); got != want {
+			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestAccountExtras(t *testing.T) {
+	text := strings.Replace(good, "[accounts.work.projects]\n", `authserv_id = "mx.example.com"
+sender = false
+staff_addresses = ["ana@example.com"]
+from_format = "%{AGENT} at %{PROJECT}"
+aliases = { "Billing@Example.com" = "billing" }
+
+[accounts.work.spam]
+allow = ["partner.example"]
+block = ["spam.example"]
+
+[accounts.work.projects]
+`, 1)
+	cfg, err := Parse("c.toml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := cfg.Accounts[1]
+	if a.AuthservID != "mx.example.com" || a.Sender == nil || *a.Sender || a.Aliases["billing@example.com"] != "billing" ||
+		len(a.Staff) != 1 || a.Send.FromFormat != "%{AGENT} at %{PROJECT}" || a.Spam.Allow[0] != "partner.example" || a.Spam.Block[0] != "spam.example" {
+		t.Fatalf("account %+v", a.Account)
+	}
+	bad := strings.Replace(text, `"billing" }`, `"sales" }`, 1)
+	if _, err := Parse("c.toml", []byte(bad)); err == nil || !strings.HasPrefix(err.Error(), `c.toml:16: accounts.work.aliases.Billing@Example.com: project "sales" is not in`) {
+		t.Fatalf("alias to an unknown project: %v", err)
+	}
+	typo := strings.Replace(text, "block =", "blok =", 1)
+	if _, err := Parse("c.toml", []byte(typo)); err == nil || !strings.Contains(err.Error(), `accounts.work.spam.blok: unknown key (did you mean "block"?)`) {
+		t.Fatalf("typo in spam table: %v", err)
+	}
+}
+
+// TestReadmeExample: the configuration shown in the README is valid.
+func TestReadmeExample(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "## Configuration\n")
+	_, rest, ok2 := strings.Cut(rest, "```toml\n")
+	block, _, ok3 := strings.Cut(rest, "```\n")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("no toml block under ## Configuration in README.md")
+	}
+	cfg, err := Parse("README.md", []byte(block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Accounts) != 1 || len(cfg.Accounts[0].Projects) != 2 {
+		t.Fatalf("README config: %+v", cfg.Accounts)
+	}
+}

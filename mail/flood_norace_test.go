@@ -1,0 +1,7 @@
+//go:build !race
+
+package mail
+
+// floodSize is how many spam mails TestSpamFlood ingests (see
+// flood_race_test.go).
+const floodSize = 10000

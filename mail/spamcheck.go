@@ -1,0 +1,120 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"desk/mail/parse"
+	"desk/mail/spam"
+	"desk/store"
+)
+
+// SpamOptions are an account's spam settings.
+type SpamOptions struct {
+	// Allow lists sender domains that are never spam (unless the trusted
+	// Authentication-Results say the sender failed verification).
+	Allow []string
+	// Block lists sender addresses and domains that are always spam.
+	Block []string
+}
+
+// spamScore scores a customer message from its tokens and the evidence
+// beside them (msg.Unverified must be set). threaded means it joined a
+// ticket by reply key, a known Message-ID or a [#N] token from a
+// participant: it answers our mail.
+func (a *Account) spamScore(tx *store.Tx, acct *store.Account, raw []byte, p *parse.Message, msg *store.Message, threaded bool) (float64, error) {
+	d := spam.DocOf(raw, p)
+	e := spam.Evidence{ReplyToUs: threaded, Unverified: msg.Unverified != "", FlaggedUpstream: spam.FlaggedUpstream(d.Header)}
+	from := strings.ToLower(msg.From)
+	_, domain, _ := strings.Cut(from, "@")
+	e.Allowed = domain != "" && listHas(a.Spam.Allow, domain)
+	e.Blocked = from != "" && (listHas(a.Spam.Block, from) || listHas(a.Spam.Block, domain))
+	if !threaded && from != "" {
+		known, err := tx.KnownRequester(acct.ID, from)
+		if err != nil {
+			return 0, err
+		}
+		e.Known = known
+	}
+	tokens := 0.5
+	if a.spamFilter != nil {
+		tokens = a.spamFilter.Score(spam.Tokens(d))
+	}
+	return spam.Combine(tokens, e), nil
+}
+
+// spamVerdict records the spam verdict on a new ticket: the mark its root
+// carries on the server if any, else the score against the threshold. It
+// reports whether the ticket is spam (and so must get no automated mail).
+func (a *Account) spamVerdict(tx *store.Tx, ticketID int64, score float64, flags []string) (bool, error) {
+	threshold := spam.DefaultThreshold
+	if a.spamFilter != nil {
+		threshold = a.spamFilter.Threshold()
+	}
+	isSpam := score >= threshold
+	if err := tx.SetSpamVerdict(ticketID, isSpam, score); err != nil {
+		return false, err
+	}
+	if mark := spamMark(flags); mark != "" {
+		isSpam = mark == store.SpamMarkSpam
+		if _, err := tx.ApplySpamMark(ticketID, mark); err != nil {
+			return false, err
+		}
+	}
+	return isSpam, nil
+}
+
+// spamMark decodes the spam mark of a root message's flags: spam wins when
+// both keywords are set.
+func spamMark(flags []string) string {
+	mark := ""
+	for _, f := range flags {
+		switch {
+		case strings.EqualFold(f, store.KeywordSpam):
+			return store.SpamMarkSpam
+		case strings.EqualFold(f, store.KeywordHam):
+			mark = store.SpamMarkHam
+		}
+	}
+	return mark
+}
+
+// trainSpam loads the account's spam filter on first use (rebuilding it
+// from the tickets' marks when its tables are corrupt, which is logged),
+// reloads it when another process changed it, and trains the messages of
+// tickets marked spam or ham since the last pass.
+func (a *Account) trainSpam(ctx context.Context, st *store.Store, log *slog.Logger) error {
+	report := func(err error) {
+		log.Warn("spam filter: rebuilding from the spam and ham marks", "account", a.Name, "err", err)
+	}
+	if a.spamFilter == nil {
+		f, err := spam.Open(ctx, st, report)
+		if err != nil {
+			return fmt.Errorf("spam filter: %w", err)
+		}
+		a.spamFilter = f
+	} else if err := a.spamFilter.Refresh(ctx, st); errors.Is(err, spam.ErrCorrupt) {
+		a.spamFilter = nil
+		return a.trainSpam(ctx, st, log)
+	} else if err != nil {
+		return fmt.Errorf("spam filter: %w", err)
+	}
+	n, err := a.spamFilter.TrainMarked(ctx, st)
+	if n > 0 {
+		log.Info("spam filter trained from marks", "account", a.Name, "messages", n)
+	}
+	return err
+}
+
+// listHas reports whether list holds v, ignoring case.
+func listHas(list []string, v string) bool {
+	for _, x := range list {
+		if strings.EqualFold(strings.TrimSpace(x), v) {
+			return true
+		}
+	}
+	return false
+}

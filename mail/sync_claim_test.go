@@ -1,0 +1,101 @@
+package mail
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-imap/v2"
+
+	"desk/mail/internal/dovecottest"
+	"desk/store"
+)
+
+// TestClaimRaceUnchangedSince interleaves two clients' claims on one
+// Dovecot mailbox step by step: both read the same MODSEQ, then both store
+// conditionally. Exactly the first wins; the second sees the winner's flag
+// change inside its own STORE and must still lose (by OK [MODIFIED]).
+func TestClaimRaceUnchangedSince(t *testing.T) {
+	srv := dovecottest.Start(t)
+	const user = "support@desk.test"
+	srv.Deliver(t, user, []byte("From: a@customer.test\r\nTo: support@desk.test\r\nSubject: hi\r\nMessage-ID: <r@customer.test>\r\n\r\nhello\r\n"))
+	dial := func() *conn {
+		st, err := store.Open(filepath.Join(t.TempDir(), "desk.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		a := &Account{Name: "desk", Address: user, IMAP: "imap://" + srv.Addr, SMTP: "smtp://127.0.0.1:1",
+			User: user, Password: srv.Password, TLS: "none"}
+		if err := a.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		w, err := NewService(st, []*Account{a}, nil, nil).newWorker(context.Background(), a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := w.dialIMAP(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if _, err := c.Select("INBOX", &imap.SelectOptions{CondStore: c.condstore}).Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if !c.condstore {
+			t.Fatal("dovecottest must offer CONDSTORE")
+		}
+		return c
+	}
+	for round, keyword := range []string{store.KeywordAcked, "$Desk-Claim-Test"} {
+		a, b := dial(), dial()
+		ma, takenA, errA := readClaim(a, 1, keyword)
+		mb, takenB, errB := readClaim(b, 1, keyword)
+		if errA != nil || errB != nil || takenA || takenB || ma != mb || ma == 0 {
+			t.Fatalf("round %d: read: %d %v %v / %d %v %v", round, ma, takenA, errA, mb, takenB, errB)
+		}
+		wonA, err := storeClaim(a, 1, keyword, ma)
+		if err != nil || !wonA {
+			t.Fatalf("round %d: first claim: won %v, %v", round, wonA, err)
+		}
+		wonB, err := storeClaim(b, 1, keyword, mb)
+		if err != nil || wonB {
+			t.Fatalf("round %d: second claim with the same MODSEQ: won %v, %v; want lost", round, wonB, err)
+		}
+		// A later claim reads the keyword and does not even try.
+		if _, taken, err := readClaim(dial(), 1, keyword); err != nil || !taken {
+			t.Fatalf("round %d: claim keyword not visible: %v %v", round, taken, err)
+		}
+	}
+}
+
+// TestModifiedWatch: the code is seen only while armed, also when split
+// across reads.
+func TestModifiedWatch(t *testing.T) {
+	var m modifiedWatch
+	fmt.Fprint(&m, "T1 OK [MODIFIED 7] Conditional store failed\r\n")
+	m.arm()
+	if m.disarm() {
+		t.Fatal("seen before it was armed")
+	}
+	for _, parts := range [][]string{
+		{"* 1 FETCH (UID 1 FLAGS ($Desk-Acked))\r\nT2 OK [MODIFIED 1] Conditional store failed\r\n"},
+		{"T3 OK [MODIF", "IED 1] done\r\n"},
+		{"T4 OK [", "M", "ODIFIED", " 3] x\r\n"},
+	} {
+		m.arm()
+		for _, p := range parts {
+			fmt.Fprint(&m, p)
+		}
+		if !m.disarm() {
+			t.Errorf("MODIFIED not seen in %q", strings.Join(parts, "|"))
+		}
+	}
+	m.arm()
+	fmt.Fprint(&m, "* 1 FETCH (UID 1 MODSEQ (9))\r\nT5 OK Conditional store completed\r\n")
+	if m.disarm() {
+		t.Error("MODIFIED seen in a successful STORE")
+	}
+}

@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Automated notices an outbox row may carry; each has a template per
+// project (templates/<project>/<notice>.md).
+const (
+	NoticeThankYou = "thank_you"
+	NoticeNewNote  = "new_note"
+	NoticeClosed   = "closed"
+)
+
+// KeywordClosedNotified is claimed on a ticket's root before the closed
+// notice goes out, so that only one client sends it.
+const KeywordClosedNotified = "$Desk-Closed-Notified"
+
+// Participant is an external address that receives a ticket's replies
+// besides the requester.
+type Participant struct {
+	Addr  string    `json:"addr"`
+	Name  string    `json:"name,omitempty"`
+	Added time.Time `json:"added"`
+}
+
+// QueueReplyFiles is QueueReply with attachments: the files at paths are
+// read when the reply is composed, once, and their bytes then stay in the
+// outbox until it is sent.
+func (s *Store) QueueReplyFiles(ctx context.Context, ticketID int64, kind, author, body string, paths []string) (*Message, error) {
+	if kind == KindNote && len(paths) > 0 {
+		return nil, errors.New("an internal note cannot carry attachments")
+	}
+	m, err := s.QueueReply(ctx, ticketID, kind, author, body)
+	if err != nil || len(paths) == 0 {
+		return m, err
+	}
+	files, err := json.Marshal(paths)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.db.ExecContext(ctx, `UPDATE outbox SET files = ? WHERE message_id = ?`, string(files), m.MessageID)
+	return m, err
+}
+
+// queueNotice queues an automated notice, composed when it leaves, claimed
+// with keyword on the ticket's root.
+func (t *Tx) queueNotice(ticketID int64, notice, keyword string) error {
+	var accountID int64
+	var address string
+	if err := t.tx.QueryRow(`SELECT a.id, a.address FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE t.id = ?`,
+		ticketID).Scan(&accountID, &address); err != nil {
+		return err
+	}
+	o := &OutboxItem{AccountID: accountID, TicketID: ticketID, Kind: KindAuto, MessageID: NewMessageID(address), Claim: keyword}
+	if err := t.QueueOutbox(o); err != nil {
+		return err
+	}
+	_, err := t.tx.Exec(`UPDATE outbox SET notice = ? WHERE id = ?`, notice, o.ID)
+	return err
+}
+
+// SetNoticeRaw fixes the composed bytes of an automated notice and adds it
+// to the ticket's thread as m, in one transaction.
+func (s *Store) SetNoticeRaw(ctx context.Context, o *OutboxItem, m *Message) error {
+	return s.Update(ctx, func(tx *Tx) error {
+		if _, err := tx.tx.Exec(`UPDATE outbox SET raw = ?, rcpt = ? WHERE id = ?`, o.Raw, strings.Join(o.Rcpt, " "), o.ID); err != nil {
+			return err
+		}
+		return tx.AddMessage(o.AccountID, m)
+	})
+}
+
+// DiscardOutbox drops a reply that has not left (failed or still queued):
+// its outbox row and its message go, and the ticket records who discarded
+// it. It is the other half of RetryOutbox.
+func (s *Store) DiscardOutbox(ctx context.Context, messageID, actor string) error {
+	return s.Update(ctx, func(tx *Tx) error {
+		var ticketID int64
+		var kind string
+		err := tx.tx.QueryRow(`SELECT ticket_id, kind FROM outbox WHERE message_id = ? AND state IN ('failed', 'queued')`,
+			messageID).Scan(&ticketID, &kind)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("no unsent message %s: %w", messageID, ErrNotFound)
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.tx.Exec(`DELETE FROM outbox WHERE message_id = ?`, messageID); err != nil {
+			return err
+		}
+		if _, err := tx.tx.Exec(`DELETE FROM messages_fts WHERE rowid IN (SELECT id FROM messages WHERE message_id = ? AND uid IS NULL)`, messageID); err != nil {
+			return err
+		}
+		if _, err := tx.tx.Exec(`DELETE FROM messages WHERE message_id = ? AND uid IS NULL`, messageID); err != nil {
+			return err
+		}
+		return tx.AddEvent(ticketID, actor, "discarded an unsent "+kind)
+	})
+}
+
+// KeepInternal turns a staff reply that must not leave (the customer
+// unsubscribed) into an internal note, and records why on the ticket.
+func (s *Store) KeepInternal(ctx context.Context, o *OutboxItem, why string) error {
+	return s.Update(ctx, func(tx *Tx) error {
+		if _, err := tx.tx.Exec(`UPDATE outbox SET kind = ?, raw = NULL, rcpt = '' WHERE id = ?`, KindNote, o.ID); err != nil {
+			return err
+		}
+		if _, err := tx.tx.Exec(`UPDATE messages SET kind = ? WHERE message_id = ? AND ticket_id = ?`, KindNote, o.MessageID, o.TicketID); err != nil {
+			return err
+		}
+		return tx.AddEvent(o.TicketID, o.Author, "reply kept internal: "+why)
+	})
+}
+
+// SkipOutbox marks an item skipped, with why, and records it on the ticket
+// (automated mail suppressed by a rate limit, an unsubscribe or a switch).
+func (s *Store) SkipOutbox(ctx context.Context, o *OutboxItem, why string) error {
+	return s.Update(ctx, func(tx *Tx) error {
+		if _, err := tx.tx.Exec(`UPDATE outbox SET state = ?, last_error = ? WHERE id = ?`, OutboxSkipped, why, o.ID); err != nil {
+			return err
+		}
+		return tx.AddEvent(o.TicketID, "", "automated mail not sent: "+why)
+	})
+}
+
+// AutoMailsSince counts the automated mails sent since a time to addr (if
+// not empty) and about tickets of project (if not empty), for rate limits.
+func (s *Store) AutoMailsSince(ctx context.Context, accountID int64, addr, project string, since time.Time) (int, error) {
+	q := `SELECT count(*) FROM outbox o JOIN tickets t ON t.id = o.ticket_id
+		WHERE o.account_id = ? AND o.kind = 'auto' AND o.state = 'sent' AND o.sent_at >= ?`
+	args := []any{accountID, formatTime(since)}
+	if addr != "" {
+		q += ` AND instr(' ' || lower(o.rcpt) || ' ', ?) > 0`
+		args = append(args, " "+strings.ToLower(addr)+" ")
+	}
+	if project != "" {
+		q += ` AND t.project = ?`
+		args = append(args, project)
+	}
+	var n int
+	err := s.db.QueryRowContext(ctx, q, args...).Scan(&n)
+	return n, err
+}
+
+// AddParticipant adds an external address to a ticket (in the caller's
+// transaction); it reports false when the address was already there.
+func (t *Tx) AddParticipant(ticketID int64, addr, name string) (bool, error) {
+	res, err := t.tx.Exec(`INSERT OR IGNORE INTO participants (ticket_id, addr, name, added) VALUES (?, ?, ?, ?)`,
+		ticketID, strings.ToLower(addr), name, formatTime(time.Now()))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// AddParticipant adds addr to a ticket's participants and records who
+// added it (for the composer's /add_email).
+func (s *Store) AddParticipant(ctx context.Context, ticketID int64, addr, actor string) error {
+	return s.Update(ctx, func(tx *Tx) error {
+		added, err := tx.AddParticipant(ticketID, addr, "")
+		if err != nil || !added {
+			return err
+		}
+		return tx.AddEvent(ticketID, actor, "added participant "+strings.ToLower(addr))
+	})
+}
+
+// RemoveParticipant removes addr from a ticket's participants (for the
+// composer's /remove_email).
+func (s *Store) RemoveParticipant(ctx context.Context, ticketID int64, addr, actor string) error {
+	return s.Update(ctx, func(tx *Tx) error {
+		res, err := tx.tx.Exec(`DELETE FROM participants WHERE ticket_id = ? AND addr = ?`, ticketID, strings.ToLower(addr))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%s is not a participant: %w", addr, ErrNotFound)
+		}
+		return tx.AddEvent(ticketID, actor, "removed participant "+strings.ToLower(addr))
+	})
+}
+
+// Participants lists a ticket's external participants, oldest first.
+func (s *Store) Participants(ctx context.Context, ticketID int64) ([]Participant, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT addr, name, added FROM participants WHERE ticket_id = ? ORDER BY added, addr`, ticketID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Participant
+	for rows.Next() {
+		var p Participant
+		var added string
+		if err := rows.Scan(&p.Addr, &p.Name, &added); err != nil {
+			return nil, err
+		}
+		p.Added = parseTime(added)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

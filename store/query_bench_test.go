@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+)
+
+// benchStore opens the store of DESK_BENCH_DB (made with `desk dev seed`),
+// or seeds 10,000 tickets into a temporary one.
+func benchStore(b *testing.B) *Store {
+	b.Helper()
+	path := os.Getenv("DESK_BENCH_DB")
+	if path == "" {
+		path = filepath.Join(b.TempDir(), "bench.db")
+	}
+	st, err := Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	var n int
+	if err := st.db.QueryRow(`SELECT count(*) FROM tickets`).Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	if n == 0 {
+		if err := st.Seed(context.Background(), SeedOptions{Tickets: 10000, Seed: 1, Now: time.Now()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return st
+}
+
+// BenchmarkQuery measures the query language over the store: each run is
+// a count and the first page, as the list does. Run with
+// DESK_BENCH_DB=/tmp/seed100k.db go test -run X -bench Query ./store
+func BenchmarkQuery(b *testing.B) {
+	st := benchStore(b)
+	ctx := context.Background()
+	env := QueryEnv{Me: "dana", Now: time.Now()}
+	for _, text := range []string{
+		`refund`,
+		`"invalid token"`,
+		`from:alice`,
+		`from:alice status:open label:vip updated:<30d`,
+		`status:open -is:spam`,
+		`assignee:me status:unsolved -is:spam`,
+		`has:attachment is:unverified`,
+	} {
+		q, err := ParseQuery(text)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(text, func(b *testing.B) {
+			var times []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				if _, err := st.CountTickets(ctx, q, env); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := st.QueryTickets(ctx, q, env, 0, 150); err != nil {
+					b.Fatal(err)
+				}
+				times = append(times, time.Since(start))
+			}
+			sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+			b.ReportMetric(float64(times[len(times)*95/100].Microseconds())/1000, "p95-ms")
+		})
+	}
+}
