@@ -99,6 +99,9 @@ var commands = cli.Table{
 		{Name: "dev", Args: "seed", Summary: "developer tools: seed a store with deterministic benchmark tickets",
 			Flags: []cli.Flag{{Name: "tickets", Arg: "N", Usage: "how many tickets (five messages each on average)"},
 				{Name: "seed", Arg: "S", Usage: "random seed: the same seed gives the same tickets"}}},
+		{Name: "dev", Args: "seed", Summary: "developer tools: fill a store given with --db with benchmark tickets",
+			Flags: []cli.Flag{{Name: "tickets", Arg: "N", Usage: "how many tickets to add"},
+				{Name: "seed", Arg: "S", Usage: "random seed: the same seed gives the same tickets"}}},
 		{Name: "help", Args: "[COMMAND]", Summary: "this overview, or the help of COMMAND"},
 		{Name: "completion", Args: "bash|zsh|fish", Summary: "print a shell completion script"},
 		{Name: "man", Summary: "print the man page (roff): desk man | man -l -"},
@@ -1009,14 +1012,15 @@ func runServe(c common, args []string) error {
 	if err := os.MkdirAll(filepath.Dir(*hostKey), 0o700); err != nil {
 		return err
 	}
-	srv, err := serve.New(serve.Options{Store: st, HostKeyPath: *hostKey, AuthorizedKeys: *authKeys,
-		IdleTimeout: *idle, Title: "desk — " + *listen, Log: log})
-	if err != nil {
-		return usageErr("%v", err)
-	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
+	}
+	defer ln.Close()
+	srv, err := serve.New(serve.Options{Store: st, HostKeyPath: *hostKey, AuthorizedKeys: *authKeys,
+		IdleTimeout: *idle, Title: "desk — " + ln.Addr().String(), Log: log})
+	if err != nil {
+		return usageErr("%v", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

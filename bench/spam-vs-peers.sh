@@ -16,8 +16,9 @@
 #                 "unsure" counts as ham
 #   SpamAssassin  local tests only (-L: no network tests), Bayes trained by
 #                 sa-learn, auto-learning off, one process over an mbox
-# ms/message is the wall time of the scoring command divided by the
-# number of test messages (process start and database load included).
+# ms/message is the wall time, and CPU ms/message the user + system time,
+# of the scoring command divided by the number of test messages (process
+# start and database load included).
 #
 # Needs: go, bogofilter, spamassassin (apt-get install -y bogofilter spamassassin).
 set -eu
@@ -25,15 +26,24 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${1:-$root/../shared/corpus/spamassassin}
 [ -d "$corpus/ham" ] && [ -d "$corpus/spam" ] || { echo "no ham/ and spam/ under $corpus" >&2; exit 2; }
-for tool in go bogofilter spamassassin sa-learn perl; do
-	command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y bogofilter spamassassin)" >&2; exit 2; }
+for tool in go bogofilter spamassassin sa-learn perl /usr/bin/time; do
+	command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y bogofilter spamassassin time)" >&2; exit 2; }
 done
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 (cd "$root" && go build -o "$work/desk" .)
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# timed NAME CMD…: runs CMD, writing "WALL_MS CPU_MS" (CPU: user + system
+# of the command and its children, which other load on the machine does
+# not inflate) to $work/NAME.time.
+timed() {
+	name=$1
+	shift
+	/usr/bin/time -f '%e %U %S' -o "$work/$name.t" "$@" || true
+	# (the last line: time first notes a non-zero exit status)
+	tail -n 1 "$work/$name.t" | awk '{printf "%d %d\n", $1 * 1000, ($2 + $3) * 1000}' >"$work/$name.time"
+}
 
 # The split, as symbolic links; test.list holds "PATH LABEL". (perl comes
 # with SpamAssassin.)
@@ -54,9 +64,8 @@ echo
 
 # desk: train, then score every test message in one process.
 "$work/desk" spam train --db "$work/desk.db" --ham "$work/train/ham" --spam "$work/train/spam" | sed 's/^/desk: /'
-t0=$(now_ms)
-cut -d' ' -f1 "$work/test.list" | xargs "$work/desk" spam score --db "$work/desk.db" --json >"$work/desk.json"
-desk_ms=$(($(now_ms) - t0))
+cut -d' ' -f1 "$work/test.list" >"$work/test.paths"
+timed desk xargs -a "$work/test.paths" "$work/desk" spam score --db "$work/desk.db" --json >"$work/desk.json"
 # PATH VERDICT LANG, from the indented JSON (fields in a fixed order).
 awk -F'"' '/"path":/ {p=$4} /"verdict":/ {v=$4} /"lang":/ {print p, v, $4}' "$work/desk.json" >"$work/desk.out"
 awk '{print $1, $3}' "$work/desk.out" >"$work/lang"
@@ -65,10 +74,8 @@ awk '{print $1, $3}' "$work/desk.out" >"$work/lang"
 mkdir "$work/bogo"
 bogofilter -C -d "$work/bogo" -n -B "$work/train/ham"
 bogofilter -C -d "$work/bogo" -s -B "$work/train/spam"
-t0=$(now_ms)
 # (its exit status says spam or ham; the table shows any message it skipped)
-cut -d' ' -f1 "$work/test.list" | xargs bogofilter -C -d "$work/bogo" -T -B >"$work/bogo.raw" || true
-bogo_ms=$(($(now_ms) - t0))
+timed bogo xargs -a "$work/test.paths" bogofilter -C -d "$work/bogo" -T -B >"$work/bogo.raw"
 awk '{print $1, ($2 == "S" ? "spam" : "ham")}' "$work/bogo.raw" >"$work/bogo.out"
 
 # SpamAssassin: local tests, Bayes on the training part, one mbox of the
@@ -88,9 +95,7 @@ while read -r f _; do
 	sed '1{/^From /d}; s/^\(>*From \)/>\1/' "$f"
 	printf '\n'
 done <"$work/test.list" >"$work/test.mbox"
-t0=$(now_ms)
-spamassassin -L -p "$work/sa/prefs" --mbox <"$work/test.mbox" >"$work/sa.mbox" 2>"$work/sa.err"
-sa_ms=$(($(now_ms) - t0))
+timed sa spamassassin -L -p "$work/sa/prefs" --mbox <"$work/test.mbox" >"$work/sa.mbox" 2>"$work/sa.err"
 awk 'NR == FNR {path[FNR] = $1; next}
 	/^From desk-bench-[0-9]+@localhost / {split($2, a, /[-@]/); n = a[3]; next}
 	/^X-Spam-Status:/ && !(n in seen) {seen[n] = 1; print path[n], ($2 ~ /^Yes/ ? "spam" : "ham")}' \
@@ -98,8 +103,9 @@ awk 'NR == FNR {path[FNR] = $1; next}
 
 # One table: precision, recall, F1, false-positive rate, ms/message, and
 # recall per language (by the script of the text, as desk reads it).
-report() { # NAME OUT MS
-	awk -v name="$1" -v ms="$3" -v n="$n" '
+report() { # NAME OUT TIMEFILE
+	read -r wall cpu <"$3"
+	awk -v name="$1" -v ms="$wall" -v cpu="$cpu" -v n="$n" '
 		FILENAME == ARGV[1] {label[$1] = $2; next}
 		FILENAME == ARGV[2] {lang[$1] = $2; next}
 		{
@@ -112,11 +118,11 @@ report() { # NAME OUT MS
 			f1 = p + r ? 2 * p * r / (p + r) : 0
 			langs = ""
 			for (g in total) langs = langs sprintf(" %s %d/%d", g, caught[g], total[g])
-			printf "%-13s %9.4f %7.4f %7.4f %8.4f %4d %4d %9.3f %s%s\n", name, p, r, f1, fp / (fp + tn), fp, fn, ms / n, langs, (seen == n ? "" : sprintf("  (only %d of %d scored)", seen, n))
+			printf "%-13s %9.4f %7.4f %7.4f %8.4f %4d %4d %9.3f %9.3f %s%s\n", name, p, r, f1, fp / (fp + tn), fp, fn, ms / n, cpu / n, langs, (seen == n ? "" : sprintf("  (only %d of %d scored)", seen, n))
 		}' "$work/test.list" "$work/lang" "$2"
 }
 echo
-printf '%-13s %9s %7s %7s %8s %4s %4s %9s %s\n' tool precision recall F1 FPR FP FN ms/msg "spam caught per language"
-report desk "$work/desk.out" "$desk_ms"
-report bogofilter "$work/bogo.out" "$bogo_ms"
-report spamassassin "$work/sa.out" "$sa_ms"
+printf '%-13s %9s %7s %7s %8s %4s %4s %9s %9s %s\n' tool precision recall F1 FPR FP FN ms/msg cpu-ms/msg "spam caught per language"
+report desk "$work/desk.out" "$work/desk.time"
+report bogofilter "$work/bogo.out" "$work/bogo.time"
+report spamassassin "$work/sa.out" "$work/sa.time"

@@ -208,7 +208,7 @@ func (w *worker) deliver(ctx context.Context, c *conn, sess *smtpSession, o *sto
 		if c == nil {
 			return nil
 		}
-		root, err := w.rootUID(ctx, t.ID)
+		root, err := st.RootUID(ctx, t.ID)
 		if err != nil || root == 0 {
 			return err
 		}
@@ -300,20 +300,6 @@ func (w *worker) sendFailed(ctx context.Context, t *store.Ticket, o *store.Outbo
 		return w.svc.st.SetOutboxState(ctx, o.ID, store.OutboxFailed, fmt.Sprintf("gave up after %d attempts: %s", attempts, msg), time.Time{})
 	}
 	return w.svc.st.SetOutboxState(ctx, o.ID, store.OutboxQueued, msg, time.Now().Add(retryDelay(w.acct.Send.retryBase(), attempts)))
-}
-
-// rootUID is the UID of a ticket's root message, 0 if not known.
-func (w *worker) rootUID(ctx context.Context, ticketID int64) (uint32, error) {
-	roots, err := w.svc.st.RootUIDs(ctx, w.row.ID)
-	if err != nil {
-		return 0, err
-	}
-	for uid, id := range roots {
-		if id == ticketID {
-			return uid, nil
-		}
-	}
-	return 0, nil
 }
 
 // appendCopy stores a sent mail (or a note) in the desk mailbox, marked

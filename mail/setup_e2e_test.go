@@ -1,7 +1,10 @@
 package mail_test
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,8 +13,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	gossh "golang.org/x/crypto/ssh"
 
 	"desk/mail/config"
 	"desk/mail/demo"
@@ -38,15 +44,23 @@ func desk(t *testing.T, stdin string, env []string, args ...string) (string, str
 	return stdout.String(), stderr.String(), code
 }
 
-// TestInit: desk init asks, tests the connection with the secret source
-// given, and only then writes a private config that desk then runs on.
-func TestInit(t *testing.T) {
+// demoSystem runs an in-process mail system with the desk mailbox until
+// the test ends.
+func demoSystem(t *testing.T) *demo.System {
+	t.Helper()
 	sys, err := demo.NewSystem()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sys.Close()
+	t.Cleanup(sys.Close)
 	sys.AddUser(deskAddr)
+	return sys
+}
+
+// TestInit: desk init asks, tests the connection with the secret source
+// given, and only then writes a private config that desk then runs on.
+func TestInit(t *testing.T) {
+	sys := demoSystem(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "desk", "config.toml")
 	env := []string{"XDG_STATE_HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "XDG_DATA_HOME=" + dir, "GOOD_PW=" + demo.Password, "BAD_PW=nope"}
@@ -191,4 +205,95 @@ func TestHelpCommands(t *testing.T) {
 			t.Errorf("desk %v: exit %d, want %d and %q:\n%s%s", c.args, code, c.code, c.want, out, stderr)
 		}
 	}
+}
+
+// TestServeCommand: `desk serve` lets a listed key in to the TUI, refuses
+// any other, and stops cleanly on SIGTERM.
+func TestServeCommand(t *testing.T) {
+	sys := demoSystem(t)
+	dir := t.TempDir()
+	env := loopEnv{imapAddr: sys.IMAPAddr, password: demo.Password, sink: sys}
+	deskRun(t, env, dir, "", "sync", "--once")
+
+	staff, stranger := sshKey(t), sshKey(t)
+	authz := filepath.Join(dir, "authorized_keys")
+	os.WriteFile(authz, append(bytes.TrimSpace(gossh.MarshalAuthorizedKey(staff.PublicKey())), " Tess <tess@desk.test>\n"...), 0o600)
+	cmd := exec.Command(deskBinary, "serve", "--listen", "127.0.0.1:0", "--authorized-keys", authz,
+		"--host-key", filepath.Join(dir, "host_key"), "--config", filepath.Join(dir, "config.toml"), "--db", filepath.Join(dir, "desk.db"))
+	cmd.Env = append(os.Environ(), "DESK_TEST_PASSWORD="+demo.Password, "XDG_STATE_HOME="+dir)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line, err := bufio.NewReader(stderr).ReadString('\n')
+	_, addr, ok := strings.Cut(line, "serving on ")
+	addr, _, _ = strings.Cut(addr, " ")
+	if err != nil || !ok {
+		t.Fatalf("desk serve said %q (%v)", line, err)
+	}
+	dial := func(key gossh.Signer) (*gossh.Client, error) {
+		return gossh.Dial("tcp", addr, &gossh.ClientConfig{User: "desk", Auth: []gossh.AuthMethod{gossh.PublicKeys(key)},
+			HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second})
+	}
+	if c, err := dial(stranger); err == nil {
+		c.Close()
+		t.Fatal("an unknown key got in")
+	}
+	c, err := dial(staff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm-256color", 30, 100, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := sess.StdoutPipe()
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	// The first frame is drawn whole: the title names the server.
+	want := "desk — " + addr
+	var screen bytes.Buffer
+	buf := make([]byte, 4096)
+	for !strings.Contains(screen.String(), want) {
+		n, err := out.Read(buf)
+		screen.Write(buf[:n])
+		if err != nil || screen.Len() > 1<<20 {
+			t.Fatalf("no %q in the session (%v):\n%q", want, err, screen.String())
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("desk serve exit: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("desk serve did not stop on SIGTERM")
+	}
+}
+
+func sshKey(t *testing.T) gossh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -59,7 +59,7 @@ tls = "none"
 		t.Fatal(err)
 	}
 	tm := &teammate{name: name, dir: dir, env: env}
-	cmd := exec.Command(deskBinary, "sync", "--config", filepath.Join(dir, "config.toml"), "--db", tm.db())
+	cmd := exec.Command(deskBinary, "sync", "--debug", "--config", filepath.Join(dir, "config.toml"), "--db", tm.db())
 	cmd.Env = append(os.Environ(), "DESK_TEST_PASSWORD="+env.password, "XDG_STATE_HOME="+dir)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -140,13 +140,20 @@ func (tm *teammate) change(t *testing.T, n int64, c store.Change) {
 	tm.run(t, "", "sync", "--once")
 }
 
-// eventually polls the desk processes (bounded) until ok holds.
-func eventually(t *testing.T, what string, ok func() bool) {
+// eventually polls the desk processes (bounded) until ok holds; on a
+// timeout it reports what each store holds.
+func eventually(t *testing.T, what string, ok func() bool, team ...*teammate) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: %s", what)
+			var state strings.Builder
+			for _, tm := range team {
+				out, _ := exec.Command(deskBinary, "list", "--state", "all", "--json", "--db", tm.db()).CombinedOutput()
+				log, _ := os.ReadFile(filepath.Join(tm.dir, "desk", "desk.log"))
+				fmt.Fprintf(&state, "\n%s's store: %s\n%s's log:\n%s", tm.name, out, tm.name, log)
+			}
+			t.Fatalf("timed out waiting: %s%s", what, state.String())
 		}
 		time.Sleep(200 * time.Millisecond) // external processes: poll
 	}
@@ -171,7 +178,7 @@ func TestTeamOverIMAP(t *testing.T) {
 	// never answered: deliver once both have synced.
 	eventually(t, "both desks made their first sync", func() bool {
 		return ana.synced(t) && bo.synced(t)
-	})
+	}, ana, bo)
 	dc.Deliver(t, deskAddr, customerMail(alice, deskAddr, "Invoice is wrong", "inv-1@customer.test", "", "Please fix my invoice."))
 	var n int64
 	eventually(t, "both stores have the one ticket", func() bool {
@@ -188,7 +195,7 @@ func TestTeamOverIMAP(t *testing.T) {
 			n = list[0].Number
 		}
 		return true
-	})
+	}, ana, bo)
 	if a, b := ana.ticket(t, n), bo.ticket(t, n); a == nil || b == nil {
 		t.Fatalf("ticket #%d differs between the stores: %v %v", n, a, b)
 	}
@@ -206,7 +213,7 @@ func TestTeamOverIMAP(t *testing.T) {
 			}
 		}
 		return true
-	})
+	}, ana, bo)
 	if got := len(sentTo(sink, alice)); got != 1 {
 		t.Fatalf("alice got %d thank-yous, want 1", got)
 	}
@@ -216,7 +223,7 @@ func TestTeamOverIMAP(t *testing.T) {
 		eventually(t, what, func() bool {
 			a, b := ana.ticket(t, n), bo.ticket(t, n)
 			return a != nil && b != nil && ok(a) && ok(b)
-		})
+		}, ana, bo)
 	}
 	ana.run(t, "", "close", fmt.Sprint(n))
 	converge("closed by Ana", func(tk *teamTicket) bool { return tk.State == store.StateClosed })

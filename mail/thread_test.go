@@ -96,9 +96,8 @@ var outOfOrder = []struct {
 func TestThreadMergesWhenTheParentArrives(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "desk.db")
 	e := newIngestEnvAt(t, path, 1)
-	for _, m := range outOfOrder[:2] {
-		e.ingest(m.uid, m.raw)
-	}
+	e.ingest(outOfOrder[0].uid, outOfOrder[0].raw)
+	e.ingest(outOfOrder[1].uid, outOfOrder[1].raw, store.KeywordLabelPrefix+"vip")
 	if got := len(e.tickets()); got != 2 {
 		t.Fatalf("%d tickets before the parent arrived, want 2", got)
 	}
@@ -118,16 +117,19 @@ func TestThreadMergesWhenTheParentArrives(t *testing.T) {
 	if len(uids) != 3 {
 		t.Errorf("ticket #10 holds UIDs %v, want 10, 11 and 12", uids)
 	}
+	if labels := tickets[0].Labels; len(labels) != 1 || labels[0] != "vip" {
+		t.Errorf("labels after the merge %q, want the merged ticket's vip", labels)
+	}
 	if evs := strings.Join(e.events(10), "\n"); !strings.Contains(evs, "merged ticket #11") {
 		t.Errorf("events %q do not tell of the merge", evs)
 	}
 
 	// A rebuild from the mailbox (same UIDs, same order) ends the same.
 	r := newIngestEnv(t, 1)
-	for _, m := range outOfOrder {
-		r.ingest(m.uid, m.raw)
-	}
-	if got := r.tickets(); len(got) != 1 || got[0].Number != 10 || len(r.messages(10)) != len(e.messages(10)) {
+	r.ingest(outOfOrder[0].uid, outOfOrder[0].raw)
+	r.ingest(outOfOrder[1].uid, outOfOrder[1].raw, store.KeywordLabelPrefix+"vip")
+	r.ingest(outOfOrder[2].uid, outOfOrder[2].raw)
+	if got := r.tickets(); len(got) != 1 || got[0].Number != 10 || len(r.messages(10)) != len(e.messages(10)) || len(got[0].Labels) != 1 {
 		t.Errorf("rebuilt store differs: %d tickets", len(got))
 	}
 }

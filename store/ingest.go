@@ -370,12 +370,6 @@ func (t *Tx) ticketsWhere(accountID int64, cond string, ids []string) ([]*Ticket
 	return out, rows.Err()
 }
 
-// TicketsHolding returns the tickets holding a message whose Message-ID is
-// one of ids, lowest number first.
-func (t *Tx) TicketsHolding(accountID int64, ids []string) ([]*Ticket, error) {
-	return t.ticketsWhere(accountID, `m.message_id IN (SELECT value FROM json_each(?))`, ids)
-}
-
 // TicketsReferring returns the tickets holding a message that refers to one
 // of ids (by In-Reply-To or References), lowest number first.
 func (t *Tx) TicketsReferring(accountID int64, ids []string) ([]*Ticket, error) {

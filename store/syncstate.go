@@ -50,6 +50,18 @@ func (t *Tx) MarkExpunged(accountID int64, uids []uint32) ([]int64, error) {
 	return numbers, nil
 }
 
+// RootUID is the UID of a ticket's root message in the mailbox, 0 if it is
+// not there (not yet appended, or expunged).
+func (s *Store) RootUID(ctx context.Context, ticketID int64) (uint32, error) {
+	var uid uint32
+	err := s.db.QueryRowContext(ctx, `SELECT m.uid FROM tickets t JOIN messages m ON m.ticket_id = t.id
+		AND m.message_id = t.root_message_id AND m.uid IS NOT NULL AND m.expunged = 0 WHERE t.id = ?`, ticketID).Scan(&uid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return uid, err
+}
+
 // Expunged reports whether the message with this Message-ID is stored and
 // marked as gone from the mailbox.
 func (s *Store) Expunged(ctx context.Context, accountID int64, messageID string) (bool, error) {

@@ -53,6 +53,12 @@ func TestExpungeAndRenumber(t *testing.T) {
 	if err != nil || len(roots) != 2 || roots[1] != 0 {
 		t.Fatalf("RootUIDs must skip the expunged root: %v %v", roots, err)
 	}
+	if uid, err := st.RootUID(ctx, ids[1]); err != nil || uid != 0 {
+		t.Fatalf("RootUID of a ticket whose root was expunged: %d %v", uid, err)
+	}
+	if uid, err := st.RootUID(ctx, ids[5]); err != nil || uid != 5 {
+		t.Fatalf("RootUID(#5) = %d %v", uid, err)
+	}
 	if gone, err := st.Expunged(ctx, a.ID, "root1"); err != nil || !gone {
 		t.Fatalf("Expunged(root1) = %v %v", gone, err)
 	}

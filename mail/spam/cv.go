@@ -74,8 +74,7 @@ func ChooseThreshold(ham, spam [][]string, k int) (float64, Metrics) {
 	if len(ham) < k || len(spam) < k {
 		return DefaultThreshold, Metrics{}
 	}
-	hamScores := foldScores(ham, spam, k, false)
-	spamScores := foldScores(ham, spam, k, true)
+	hamScores, spamScores := foldScores(ham, spam, k)
 	sorted := slices.Clone(hamScores)
 	slices.Sort(sorted)
 	slices.Reverse(sorted)
@@ -90,14 +89,10 @@ func ChooseThreshold(ham, spam [][]string, k int) (float64, Metrics) {
 	return t, metricsAt(hamScores, spamScores, t)
 }
 
-// foldScores scores every message of one class (spam or ham) with a filter
-// trained on every fold but its own; message i is in fold i mod k.
-func foldScores(ham, spam [][]string, k int, ofSpam bool) []float64 {
-	target := ham
-	if ofSpam {
-		target = spam
-	}
-	scores := make([]float64, len(target))
+// foldScores scores every message with a filter trained on every fold but
+// its own; message i of a class is in fold i mod k.
+func foldScores(ham, spam [][]string, k int) (hamScores, spamScores []float64) {
+	hamScores, spamScores = make([]float64, len(ham)), make([]float64, len(spam))
 	for fold := range k {
 		f := New()
 		for i, toks := range ham {
@@ -110,11 +105,14 @@ func foldScores(ham, spam [][]string, k int, ofSpam bool) []float64 {
 				f.Add(toks, true, 1)
 			}
 		}
-		for i := fold; i < len(target); i += k {
-			scores[i] = f.Score(target[i])
+		for i := fold; i < len(ham); i += k {
+			hamScores[i] = f.Score(ham[i])
+		}
+		for i := fold; i < len(spam); i += k {
+			spamScores[i] = f.Score(spam[i])
 		}
 	}
-	return scores
+	return hamScores, spamScores
 }
 
 func metricsAt(hamScores, spamScores []float64, t float64) Metrics {

@@ -68,7 +68,9 @@ func (p tmuxPane) tmux(args ...string) string {
 	return string(out)
 }
 
-func (p tmuxPane) keys(keys ...string) { p.tmux(append([]string{"send-keys", "-t", p.name}, keys...)...) }
+func (p tmuxPane) keys(keys ...string) {
+	p.tmux(append([]string{"send-keys", "-t", p.name}, keys...)...)
+}
 
 // waitFor polls the pane (an external process: polling, bounded) until it
 // shows want.

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	charmlog "charm.land/log/v2"
 	"charm.land/ssh"
 	"charm.land/wish/v2"
 	bm "charm.land/wish/v2/bubbletea"
@@ -71,6 +72,9 @@ func New(opts Options) (*Server, error) {
 	if _, err := readAuthorizedKeys(opts.AuthorizedKeys); err != nil {
 		return nil, err
 	}
+	// wish and its middleware report through charm's default logger: send
+	// that to our log, never to a terminal.
+	charmlog.SetOutput(logWriter{opts.Log})
 	s := &Server{opts: opts, sessions: NewBroadcaster(opts.Log)}
 	s.presence = NewHub(s.sessions)
 	srv, err := wish.NewServer(
@@ -204,6 +208,14 @@ func parseIdentity(comment string) (Identity, error) {
 		return Identity{Name: a.Name, Address: a.Address}, nil
 	}
 	return Identity{Name: comment}, nil
+}
+
+// logWriter turns the lines charm's logger writes into log entries.
+type logWriter struct{ log *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.log.Warn("serve: wish", "msg", strings.TrimSpace(string(p)))
+	return len(p), nil
 }
 
 // panicLogger writes the recover middleware's reports to the log.
