@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -334,6 +335,40 @@ func staffName(cfg *config.Config) string {
 	return "Staff"
 }
 
+// viewsAndStaff turns the config's per-project saved views into sections
+// after the default ones, and collects the staff names for completion.
+func viewsAndStaff(cfg *config.Config) ([]tui.Section, []string) {
+	var sections []tui.Section
+	staff := map[string]bool{}
+	if cfg.Staff.Name != "" {
+		staff[cfg.Staff.Name] = true
+	}
+	for _, a := range cfg.Accounts {
+		for _, p := range a.Projects {
+			names := make([]string, 0, len(p.Views))
+			for name := range p.Views {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			for _, name := range names {
+				sections = append(sections, tui.Section{Title: name, Query: "project:" + p.Tag + " " + p.Views[name]})
+			}
+			for _, n := range p.Staff {
+				staff[n] = true
+			}
+		}
+	}
+	if len(sections) > 0 {
+		sections = append(tui.DefaultSections(), sections...)
+	}
+	names := make([]string, 0, len(staff))
+	for n := range staff {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return sections, names
+}
+
 // runTUI opens the interface on the configured accounts, or offline on a
 // store given with --db.
 func runTUI(c common) error {
@@ -362,7 +397,9 @@ func runTUI(c common) error {
 	}
 	log, closeLog := logger(c.debug)
 	defer closeLog()
-	return interactive(st, s.accounts, tui.Options{Author: staffName(s.cfg), Title: title, Offline: len(s.accounts) == 0, ReadOnly: c.readonly}, log)
+	sections, staff := viewsAndStaff(s.cfg)
+	return interactive(st, s.accounts, tui.Options{Author: staffName(s.cfg), Title: title, Offline: len(s.accounts) == 0,
+		ReadOnly: c.readonly, Sections: sections, Staff: staff}, log)
 }
 
 // interactive runs the TUI with the accounts syncing in the background.

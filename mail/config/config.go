@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/mail"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -87,6 +88,11 @@ type accountTable struct {
 	AuthservID     string                    `toml:"authserv_id"`
 	Sender         *bool                     `toml:"sender"`
 	FromFormat     string                    `toml:"from_format"`
+	SystemHeader   string                    `toml:"system_header"`
+	SystemFooter   string                    `toml:"system_footer"`
+	MaxParticip    int                       `toml:"max_participants"`
+	SenderPerHour  int                       `toml:"sender_per_hour"`
+	ProjectPerHour int                       `toml:"project_per_hour"`
 	Spam           spamTable                 `toml:"spam"`
 	Projects       map[string]toml.Primitive `toml:"projects"`
 }
@@ -100,6 +106,7 @@ type projectTable struct {
 	Name  string            `toml:"name"`
 	Staff []string          `toml:"staff"`
 	Views map[string]string `toml:"views"`
+	deskmail.ProjectOptions
 }
 
 // Keys of each kind of table, for unknown-key hints.
@@ -108,9 +115,10 @@ var (
 	staffKeys   = []string{"name", "address"}
 	accountKeys = []string{"address", "imap", "smtp", "user", "password_cmd", "password_env", "oauth_token_cmd",
 		"ca_file", "tls", "mailbox", "default_project", "support_bot_name", "aliases", "staff_addresses",
-		"authserv_id", "sender", "from_format", "spam", "projects"}
+		"authserv_id", "sender", "from_format", "system_header", "system_footer", "max_participants",
+		"sender_per_hour", "project_per_hour", "spam", "projects"}
 	spamKeys    = []string{"allow", "block"}
-	projectKeys = []string{"name", "staff", "views"}
+	projectKeys = []string{"name", "staff", "views", "thank_you", "new_note", "closed", "reopen_on_reply"}
 )
 
 // Error is a configuration error at a place in the file.
@@ -146,6 +154,15 @@ func Load(path string) (*Config, error) {
 	}
 	if err := checkMode(path, cfg); err != nil {
 		return nil, err
+	}
+	// Templates of automated mail live beside the file; a bad placeholder
+	// is an error now, not a surprise in a customer's inbox.
+	tmpl, err := deskmail.LoadTemplates(filepath.Join(filepath.Dir(path), "templates"))
+	if err != nil {
+		return nil, &Error{Path: path, Msg: err.Error()}
+	}
+	for _, a := range cfg.Accounts {
+		a.Send.Templates = tmpl
 	}
 	return cfg, nil
 }
@@ -227,7 +244,9 @@ func parseAccount(md toml.MetaData, name string, t accountTable, errAt func([]st
 		CAFile: t.CAFile, TLS: t.TLS, Mailbox: t.Mailbox, DefaultProject: t.DefaultProject,
 		SupportBotName: t.SupportBotName, ProjectNames: map[string]string{}, Aliases: map[string]string{},
 		Staff: t.StaffAddresses, AuthservID: t.AuthservID, Sender: t.Sender,
-		Send: deskmail.SendOptions{FromFormat: t.FromFormat}, Spam: deskmail.SpamOptions{Allow: t.Spam.Allow, Block: t.Spam.Block}}
+		Send: deskmail.SendOptions{FromFormat: t.FromFormat, SystemHeader: t.SystemHeader, SystemFooter: t.SystemFooter,
+			MaxParticipants: t.MaxParticip, SenderPerHour: t.SenderPerHour, ProjectPerHour: t.ProjectPerHour,
+			Projects: map[string]deskmail.ProjectOptions{}}, Spam: deskmail.SpamOptions{Allow: t.Spam.Allow, Block: t.Spam.Block}}
 	for addr, tag := range t.Aliases {
 		if _, ok := t.Projects[tag]; !ok && tag != t.DefaultProject {
 			return nil, errAt(append(at("aliases"), addr), "project %q is not in [accounts.%s.projects]", tag, name)
@@ -247,6 +266,9 @@ func parseAccount(md toml.MetaData, name string, t accountTable, errAt func([]st
 	}
 	if sources != 1 {
 		return nil, errAt([]string{"accounts", name}, "set exactly one of password_cmd, password_env, oauth_token_cmd (found %d)", sources)
+	}
+	if err := a.Send.Check(); err != nil {
+		return nil, errAt(at("from_format"), "%v", err)
 	}
 	if err := a.Validate(); err != nil {
 		// Validate names the account; point at the key it complains of.
@@ -278,6 +300,7 @@ func parseAccount(md toml.MetaData, name string, t accountTable, errAt func([]st
 				return nil, errAt(key, "want a display name or a table of %s", strings.Join(projectKeys, ", "))
 			}
 			p.Name, p.Staff, p.Views = pt.Name, pt.Staff, pt.Views
+			a.Send.Projects[tag] = pt.ProjectOptions
 		}
 		if p.Name != "" {
 			a.ProjectNames[tag] = p.Name

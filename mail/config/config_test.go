@@ -189,3 +189,44 @@ func TestReadmeExample(t *testing.T) {
 		t.Fatalf("README config: %+v", cfg.Accounts)
 	}
 }
+
+// TestOutboundOptions: per-project notice switches and limits reach the
+// account, and a template with an unknown placeholder stops start-up.
+func TestOutboundOptions(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	text := strings.Replace(good, `views = { urgent = "label:urgent" }`,
+		"views = { urgent = \"label:urgent\" }\nthank_you = false\nclosed = true", 1)
+	text = strings.Replace(text, `password_cmd = "secret-tool lookup service desk account work"`,
+		"password_cmd = \"secret-tool lookup service desk account work\"\nsender_per_hour = 3\nfrom_format = \"%{AGENT} for %{PROJECT}\"", 1)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var work *Account
+	for _, a := range cfg.Accounts {
+		if a.Name == "work" {
+			work = a
+		}
+	}
+	app := work.Send.Projects["app"]
+	if app.ThankYou == nil || *app.ThankYou || app.Closed == nil || !*app.Closed || work.Send.SenderPerHour != 3 || work.Send.Templates == nil {
+		t.Fatalf("outbound options not applied: %+v", work.Send)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "templates", "app"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "templates", "app", "thank_you.md"), []byte("Hi %{ISSUE_IDD}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "ISSUE_IDD") {
+		t.Fatalf("unknown placeholder: got %v", err)
+	}
+	bad := strings.Replace(text, "%{AGENT} for %{PROJECT}", "%{AGENT} for %{TEAM}", 1)
+	if _, err := Parse(path, []byte(bad)); err == nil || !strings.Contains(err.Error(), "TEAM") {
+		t.Fatalf("bad from_format: got %v", err)
+	}
+}
