@@ -2,6 +2,7 @@ package mail_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -38,4 +39,42 @@ func BenchmarkDemoStartAndSync(b *testing.B) {
 		d.Wait()
 	}
 	b.ReportMetric(float64(seeded), "msgs/op")
+}
+
+// BenchmarkSyncInProcess2000 measures a full first sync of 2,000 customer
+// mails (parse, spam score, threading, full-text index) from the
+// in-process IMAP server into a new store.
+func BenchmarkSyncInProcess2000(b *testing.B) {
+	sys, err := demo.NewSystem()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sys.Close()
+	const desk, n = "support@desk.test", 2000
+	sys.AddUser(desk)
+	for i := 0; i < n; i++ {
+		raw := fmt.Sprintf("From: Customer %d <c%d@example.net>\r\nTo: support+app@desk.test\r\nSubject: Problem %d with the export\r\n"+
+			"Date: Mon, 2 Nov 2026 10:%02d:00 +0000\r\nMessage-ID: <m%d@example.net>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"+
+			"Hello,\r\nthe export of project %d fails with error E%d since yesterday.\r\nRegards\r\n", i%300, i%300, i, i%60, i, i, i)
+		if _, err := sys.Append(desk, []byte(raw)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	acct := &mail.Account{Name: "bench", Address: desk, IMAP: "imap://" + sys.IMAPAddr, SMTP: "smtp://" + sys.SMTPAddr,
+		User: desk, Password: demo.Password, TLS: "none"}
+	if err := acct.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		st, err := store.Open(filepath.Join(b.TempDir(), "desk.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := mail.NewService(st, []*mail.Account{acct}, nil, nil).SyncOnce(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		st.Close()
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "msgs/s")
 }

@@ -217,7 +217,7 @@ func (w *worker) deliver(ctx context.Context, c *conn, sess *smtpSession, o *sto
 			return err
 		}
 		if !won {
-			return st.SetOutboxState(ctx, o.ID, store.OutboxSkipped, why, time.Time{})
+			return st.LoseClaim(ctx, o, why)
 		}
 		if err := st.ClaimDone(ctx, o.ID); err != nil {
 			return err

@@ -15,7 +15,7 @@ type TicketEvent struct {
 
 // AddEvent records a system event on a ticket.
 func (t *Tx) AddEvent(ticketID int64, actor, what string) error {
-	_, err := t.tx.Exec(`INSERT INTO ticket_events (ticket_id, at, actor, what) VALUES (?, ?, ?, ?)`,
+	_, err := t.exec(`INSERT INTO ticket_events (ticket_id, at, actor, what) VALUES (?, ?, ?, ?)`,
 		ticketID, formatTime(time.Now()), actor, what)
 	return err
 }

@@ -42,12 +42,14 @@ func (s *Store) EnsureAccount(ctx context.Context, name, address, mailbox string
 // Tx is a write transaction of the store, handed to Update callbacks.
 type Tx struct {
 	tx     *sql.Tx
-	queued bool // local work was queued: wake the workers after commit
+	store  *Store
+	stmts  map[string]*sql.Stmt // prepared statements bound to tx
+	queued bool                 // local work was queued: wake the workers after commit
 }
 
 // Update runs fn in one write transaction, committing if fn returns nil.
 func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
-	t := &Tx{}
+	t := &Tx{store: s}
 	err := s.update(ctx, func(tx *sql.Tx) error {
 		t.tx = tx
 		return fn(t)
@@ -61,7 +63,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 // Account reads an account and its cursor by name.
 func (t *Tx) Account(name string) (*Account, error) {
 	var a Account
-	err := t.tx.QueryRow(`SELECT id, name, address, mailbox, uidvalidity, uid_next, highest_modseq, baseline_uid
+	err := t.queryRow(`SELECT id, name, address, mailbox, uidvalidity, uid_next, highest_modseq, baseline_uid
 		FROM accounts WHERE name = ?`, name).Scan(&a.ID, &a.Name, &a.Address, &a.Mailbox,
 		&a.UIDValidity, &a.UIDNext, &a.HighestModSeq, &a.BaselineUID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -73,35 +75,35 @@ func (t *Tx) Account(name string) (*Account, error) {
 // SetCursor records how far the account's mailbox has been ingested. Call it
 // in the same transaction as the messages it covers.
 func (t *Tx) SetCursor(accountID int64, uidValidity, uidNext uint32, highestModSeq uint64) error {
-	_, err := t.tx.Exec(`UPDATE accounts SET uidvalidity = ?, uid_next = ?, highest_modseq = ?, synced_at = ? WHERE id = ?`,
+	_, err := t.exec(`UPDATE accounts SET uidvalidity = ?, uid_next = ?, highest_modseq = ?, synced_at = ? WHERE id = ?`,
 		uidValidity, uidNext, highestModSeq, formatTime(time.Now()), accountID)
 	return err
 }
 
 // SetBaseline records the UIDNEXT of the account's first sync.
 func (t *Tx) SetBaseline(accountID int64, uid uint32) error {
-	_, err := t.tx.Exec(`UPDATE accounts SET baseline_uid = ? WHERE id = ?`, uid, accountID)
+	_, err := t.exec(`UPDATE accounts SET baseline_uid = ? WHERE id = ?`, uid, accountID)
 	return err
 }
 
 // ForgetUIDs drops the account's UID map after a UIDVALIDITY change; the
 // messages stay and are matched again by Message-ID.
 func (t *Tx) ForgetUIDs(accountID int64) error {
-	_, err := t.tx.Exec(`UPDATE messages SET uid = NULL WHERE account_id = ?`, accountID)
+	_, err := t.exec(`UPDATE messages SET uid = NULL WHERE account_id = ?`, accountID)
 	return err
 }
 
 // HasUID reports whether the message with this UID is already stored.
 func (t *Tx) HasUID(accountID int64, uid uint32) (bool, error) {
 	var n int
-	err := t.tx.QueryRow(`SELECT count(*) FROM messages WHERE account_id = ? AND uid = ?`, accountID, uid).Scan(&n)
+	err := t.queryRow(`SELECT count(*) FROM messages WHERE account_id = ? AND uid = ?`, accountID, uid).Scan(&n)
 	return n > 0, err
 }
 
 // HasMessageID reports whether a message with this Message-ID is stored.
 func (t *Tx) HasMessageID(accountID int64, messageID string) (bool, error) {
 	var n int
-	err := t.tx.QueryRow(`SELECT count(*) FROM messages WHERE account_id = ? AND message_id = ?`, accountID, messageID).Scan(&n)
+	err := t.queryRow(`SELECT count(*) FROM messages WHERE account_id = ? AND message_id = ?`, accountID, messageID).Scan(&n)
 	return n > 0, err
 }
 
@@ -112,7 +114,7 @@ func (t *Tx) ClaimUID(accountID int64, messageID string, uid uint32) (bool, erro
 	if messageID == "" {
 		return false, nil
 	}
-	res, err := t.tx.Exec(`UPDATE messages SET uid = ? WHERE id = (
+	res, err := t.exec(`UPDATE messages SET uid = ? WHERE id = (
 		SELECT id FROM messages WHERE account_id = ? AND message_id = ? AND uid IS NULL LIMIT 1)`,
 		uid, accountID, messageID)
 	if err != nil {
@@ -123,7 +125,7 @@ func (t *Tx) ClaimUID(accountID int64, messageID string, uid uint32) (bool, erro
 }
 
 func (t *Tx) ticketWhere(where string, args ...any) (*Ticket, error) {
-	tk, err := scanTicket(t.tx.QueryRow(`SELECT `+ticketColumns+` FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE `+where, args...))
+	tk, err := scanTicket(t.queryRow(`SELECT `+ticketColumns+` FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE `+where, args...))
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
@@ -160,12 +162,12 @@ func (t *Tx) TicketByMessageIDs(accountID int64, ids []string) (*Ticket, error) 
 func (t *Tx) IsParticipant(ticketID int64, addr string) (bool, error) {
 	addr = strings.ToLower(addr)
 	var n int
-	err := t.tx.QueryRow(`SELECT count(*) FROM tickets WHERE id = ? AND requester = ?`, ticketID, addr).Scan(&n)
+	err := t.queryRow(`SELECT count(*) FROM tickets WHERE id = ? AND requester = ?`, ticketID, addr).Scan(&n)
 	if err != nil || n > 0 {
 		return n > 0, err
 	}
 	padded := " " + addr + " "
-	err = t.tx.QueryRow(`SELECT count(*) FROM messages WHERE ticket_id = ? AND (from_addr = ?
+	err = t.queryRow(`SELECT count(*) FROM messages WHERE ticket_id = ? AND (from_addr = ?
 		OR instr(' ' || to_addrs || ' ', ?) > 0 OR instr(' ' || cc_addrs || ' ', ?) > 0)`,
 		ticketID, addr, padded, padded).Scan(&n)
 	return n > 0, err
@@ -173,7 +175,7 @@ func (t *Tx) IsParticipant(ticketID int64, addr string) (bool, error) {
 
 // CreateTicket inserts a new ticket and returns it with its row id.
 func (t *Tx) CreateTicket(accountID int64, tk *Ticket) error {
-	res, err := t.tx.Exec(`INSERT INTO tickets (account_id, number, project, subject, requester, requester_name,
+	res, err := t.exec(`INSERT INTO tickets (account_id, number, project, subject, requester, requester_name,
 		reply_key, state, root_message_id, created, updated, unread)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 		accountID, tk.Number, tk.Project, tk.Subject, strings.ToLower(tk.Requester), tk.RequesterName,
@@ -204,7 +206,7 @@ func (t *Tx) AddMessage(accountID int64, m *Message) error {
 	if m.UID != 0 {
 		uid = m.UID
 	}
-	res, err := t.tx.Exec(`INSERT INTO messages (account_id, ticket_id, uid, message_id, in_reply_to, refs,
+	res, err := t.exec(`INSERT INTO messages (account_id, ticket_id, uid, message_id, in_reply_to, refs,
 		from_addr, from_name, to_addrs, cc_addrs, subject, date, kind, body, attachments, auto_reason,
 		parse_warning, threaded_by, spam_score, unverified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		accountID, ticket, uid, m.MessageID, m.InReplyTo, strings.Join(m.References, " "),
@@ -218,7 +220,7 @@ func (t *Tx) AddMessage(accountID int64, m *Message) error {
 		return err
 	}
 	addrs := strings.Join(append(append([]string{m.From, m.FromName}, m.To...), m.Cc...), " ")
-	if _, err := t.tx.Exec(`INSERT INTO messages_fts (rowid, subject, body, addrs) VALUES (?, ?, ?, ?)`,
+	if _, err := t.exec(`INSERT INTO messages_fts (rowid, subject, body, addrs) VALUES (?, ?, ?, ?)`,
 		m.ID, m.Subject, m.Body, addrs); err != nil {
 		return fmt.Errorf("store: index message: %w", err)
 	}
@@ -226,7 +228,7 @@ func (t *Tx) AddMessage(accountID int64, m *Message) error {
 		return err
 	}
 	if m.TicketID != 0 {
-		_, err = t.tx.Exec(`UPDATE tickets SET updated = max(updated, ?), unread = unread OR ? WHERE id = ?`,
+		_, err = t.exec(`UPDATE tickets SET updated = max(updated, ?), unread = unread OR ? WHERE id = ?`,
 			formatTime(m.Date), boolInt(m.Kind == KindCustomer), m.TicketID)
 	}
 	return err
@@ -235,7 +237,7 @@ func (t *Tx) AddMessage(accountID int64, m *Message) error {
 // SetState changes a ticket's state without queueing a keyword change (for
 // state read from the server).
 func (t *Tx) SetState(ticketID int64, state string) error {
-	_, err := t.tx.Exec(`UPDATE tickets SET state = ? WHERE id = ?`, state, ticketID)
+	_, err := t.exec(`UPDATE tickets SET state = ? WHERE id = ?`, state, ticketID)
 	return err
 }
 
@@ -244,7 +246,7 @@ func (t *Tx) SetState(ticketID int64, state string) error {
 // still queued for it (those win until pushed).
 func (t *Tx) ApplyServerKeywords(ticketID int64, kw ServerKeywords) (changed bool, err error) {
 	var pending int
-	if err := t.tx.QueryRow(`SELECT count(*) FROM keyword_queue WHERE ticket_id = ?`, ticketID).Scan(&pending); err != nil || pending > 0 {
+	if err := t.queryRow(`SELECT count(*) FROM keyword_queue WHERE ticket_id = ?`, ticketID).Scan(&pending); err != nil || pending > 0 {
 		return false, err
 	}
 	state := kw.Status
@@ -252,7 +254,7 @@ func (t *Tx) ApplyServerKeywords(ticketID int64, kw ServerKeywords) (changed boo
 		state = StateOpen
 	}
 	assignee := NormalizeAssignee(kw.Assignee)
-	res, err := t.tx.Exec(`UPDATE tickets SET state = ?, assignee = ? WHERE id = ? AND (state <> ? OR assignee <> ?)`,
+	res, err := t.exec(`UPDATE tickets SET state = ?, assignee = ? WHERE id = ? AND (state <> ? OR assignee <> ?)`,
 		state, assignee, ticketID, state, assignee)
 	if err != nil {
 		return false, err
@@ -261,7 +263,7 @@ func (t *Tx) ApplyServerKeywords(ticketID int64, kw ServerKeywords) (changed boo
 	changed = n > 0
 	labels := sortedLabels(kw.Labels)
 	var current []string
-	rows, err := t.tx.Query(`SELECT label FROM ticket_labels WHERE ticket_id = ? ORDER BY label`, ticketID)
+	rows, err := t.query(`SELECT label FROM ticket_labels WHERE ticket_id = ? ORDER BY label`, ticketID)
 	if err != nil {
 		return false, err
 	}
@@ -277,11 +279,11 @@ func (t *Tx) ApplyServerKeywords(ticketID int64, kw ServerKeywords) (changed boo
 	if strings.Join(current, "\x1f") == strings.Join(labels, "\x1f") {
 		return changed, nil
 	}
-	if _, err := t.tx.Exec(`DELETE FROM ticket_labels WHERE ticket_id = ?`, ticketID); err != nil {
+	if _, err := t.exec(`DELETE FROM ticket_labels WHERE ticket_id = ?`, ticketID); err != nil {
 		return false, err
 	}
 	for _, l := range labels {
-		if _, err := t.tx.Exec(`INSERT OR IGNORE INTO ticket_labels (ticket_id, label) VALUES (?, ?)`, ticketID, l); err != nil {
+		if _, err := t.exec(`INSERT OR IGNORE INTO ticket_labels (ticket_id, label) VALUES (?, ?)`, ticketID, l); err != nil {
 			return false, err
 		}
 	}
@@ -311,14 +313,14 @@ func (s *Store) RootUIDs(ctx context.Context, accountID int64) (map[uint32]int64
 
 // SetUnsubscribed records that the ticket's customer asked for no more mail.
 func (t *Tx) SetUnsubscribed(ticketID int64) error {
-	_, err := t.tx.Exec(`UPDATE tickets SET unsubscribed = 1 WHERE id = ?`, ticketID)
+	_, err := t.exec(`UPDATE tickets SET unsubscribed = 1 WHERE id = ?`, ticketID)
 	return err
 }
 
 // SetHighestModSeq records the CONDSTORE mod-sequence up to which keyword
 // changes have been read.
 func (t *Tx) SetHighestModSeq(accountID int64, modseq uint64) error {
-	_, err := t.tx.Exec(`UPDATE accounts SET highest_modseq = ? WHERE id = ?`, modseq, accountID)
+	_, err := t.exec(`UPDATE accounts SET highest_modseq = ? WHERE id = ?`, modseq, accountID)
 	return err
 }
 
@@ -332,7 +334,7 @@ func (t *Tx) addRefs(m *Message) error {
 			continue
 		}
 		seen[ref] = true
-		if _, err := t.tx.Exec(`INSERT INTO message_refs (message_id, ref) VALUES (?, ?)`, m.ID, ref); err != nil {
+		if _, err := t.exec(`INSERT INTO message_refs (message_id, ref) VALUES (?, ?)`, m.ID, ref); err != nil {
 			return fmt.Errorf("store: message refs: %w", err)
 		}
 	}
@@ -352,7 +354,7 @@ func (t *Tx) ticketsWhere(accountID int64, cond string, ids []string) ([]*Ticket
 	}
 	// The unary + keeps SQLite on the matching rows: the account indexes
 	// would read every ticket and message (quadratic over a full sync).
-	rows, err := t.tx.Query(`SELECT `+ticketColumns+` FROM tickets t JOIN accounts a ON a.id = t.account_id
+	rows, err := t.query(`SELECT `+ticketColumns+` FROM tickets t JOIN accounts a ON a.id = t.account_id
 		WHERE +t.account_id = ? AND t.id IN (SELECT m.ticket_id FROM messages m WHERE +m.account_id = ? AND `+cond+`)
 		ORDER BY t.number`, accountID, accountID, string(list))
 	if err != nil {
@@ -383,7 +385,7 @@ func (t *Tx) TicketsReferring(accountID int64, ids []string) ([]*Ticket, error) 
 // ticket from. Where into already has a row with the same key (a label, a
 // participant, a draft of the same kind), into's row is kept.
 func (t *Tx) MergeTicket(into, from int64) error {
-	rows, err := t.tx.Query(`SELECT m.name, f."from" FROM sqlite_master m, pragma_foreign_key_list(m.name) f
+	rows, err := t.query(`SELECT m.name, f."from" FROM sqlite_master m, pragma_foreign_key_list(m.name) f
 		WHERE m.type = 'table' AND f."table" = 'tickets'`)
 	if err != nil {
 		return err
@@ -403,17 +405,17 @@ func (t *Tx) MergeTicket(into, from int64) error {
 		return err
 	}
 	for _, r := range refs {
-		if _, err := t.tx.Exec(`UPDATE OR IGNORE "`+r.table+`" SET "`+r.column+`" = ? WHERE "`+r.column+`" = ?`, into, from); err != nil {
+		if _, err := t.exec(`UPDATE OR IGNORE "`+r.table+`" SET "`+r.column+`" = ? WHERE "`+r.column+`" = ?`, into, from); err != nil {
 			return fmt.Errorf("store: merge ticket rows of %s: %w", r.table, err)
 		}
 	}
-	if _, err := t.tx.Exec(`UPDATE tickets SET
+	if _, err := t.exec(`UPDATE tickets SET
 		created = min(created, (SELECT created FROM tickets WHERE id = ?)),
 		updated = max(updated, (SELECT updated FROM tickets WHERE id = ?)),
 		unread = unread OR (SELECT unread FROM tickets WHERE id = ?)
 		WHERE id = ?`, from, from, from, into); err != nil {
 		return err
 	}
-	_, err = t.tx.Exec(`DELETE FROM tickets WHERE id = ?`, from)
+	_, err = t.exec(`DELETE FROM tickets WHERE id = ?`, from)
 	return err
 }

@@ -54,7 +54,7 @@ func (s *Store) QueueReplyFiles(ctx context.Context, ticketID int64, kind, autho
 func (t *Tx) queueNotice(ticketID int64, notice, keyword string) error {
 	var accountID int64
 	var address string
-	if err := t.tx.QueryRow(`SELECT a.id, a.address FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE t.id = ?`,
+	if err := t.queryRow(`SELECT a.id, a.address FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE t.id = ?`,
 		ticketID).Scan(&accountID, &address); err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (t *Tx) queueNotice(ticketID int64, notice, keyword string) error {
 	if err := t.QueueOutbox(o); err != nil {
 		return err
 	}
-	_, err := t.tx.Exec(`UPDATE outbox SET notice = ? WHERE id = ?`, notice, o.ID)
+	_, err := t.exec(`UPDATE outbox SET notice = ? WHERE id = ?`, notice, o.ID)
 	return err
 }
 
@@ -129,6 +129,31 @@ func (s *Store) SkipOutbox(ctx context.Context, o *OutboxItem, why string) error
 	})
 }
 
+// LoseClaim marks an automated mail skipped because another client of the
+// mailbox claimed and sent it, and removes its local copy from the thread:
+// the winner's sent copy arrives with the next sync, so each client shows
+// the one mail the customer got.
+func (s *Store) LoseClaim(ctx context.Context, o *OutboxItem, why string) error {
+	return s.Update(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(`UPDATE outbox SET state = ?, last_error = ? WHERE id = ?`, OutboxSkipped, why, o.ID); err != nil {
+			return err
+		}
+		var id int64
+		err := tx.queryRow(`SELECT id FROM messages WHERE ticket_id = ? AND message_id = ? AND uid IS NULL`,
+			o.TicketID, o.MessageID).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.exec(`DELETE FROM messages_fts WHERE rowid = ?`, id); err != nil {
+			return err
+		}
+		_, err = tx.exec(`DELETE FROM messages WHERE id = ?`, id)
+		return err
+	})
+}
+
 // AutoMailsSince counts the automated mails sent since a time to addr (if
 // not empty) and about tickets of project (if not empty), for rate limits.
 func (s *Store) AutoMailsSince(ctx context.Context, accountID int64, addr, project string, since time.Time) (int, error) {
@@ -151,7 +176,7 @@ func (s *Store) AutoMailsSince(ctx context.Context, accountID int64, addr, proje
 // AddParticipant adds an external address to a ticket (in the caller's
 // transaction); it reports false when the address was already there.
 func (t *Tx) AddParticipant(ticketID int64, addr, name string) (bool, error) {
-	res, err := t.tx.Exec(`INSERT OR IGNORE INTO participants (ticket_id, addr, name, added) VALUES (?, ?, ?, ?)`,
+	res, err := t.exec(`INSERT OR IGNORE INTO participants (ticket_id, addr, name, added) VALUES (?, ?, ?, ?)`,
 		ticketID, strings.ToLower(addr), name, formatTime(time.Now()))
 	if err != nil {
 		return false, err

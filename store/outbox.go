@@ -99,7 +99,7 @@ func (t *Tx) QueueOutbox(o *OutboxItem) error {
 			return err
 		}
 	}
-	res, err := t.tx.Exec(`INSERT INTO outbox (account_id, ticket_id, kind, message_id, author, body, raw, rcpt,
+	res, err := t.exec(`INSERT INTO outbox (account_id, ticket_id, kind, message_id, author, body, raw, rcpt,
 		state, next_attempt, claim, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
 		o.AccountID, o.TicketID, o.Kind, o.MessageID, o.Author, o.Body, o.Raw, strings.Join(o.Rcpt, " "),
 		formatTime(o.Created), o.Claim, formatTime(o.Created))
@@ -162,10 +162,10 @@ func (s *Store) SetSpam(ctx context.Context, ticketID int64, spam bool) error {
 // QueueKeyword queues adding (or removing) a keyword on a ticket's root
 // message; a newer change of the same keyword replaces an older one.
 func (t *Tx) QueueKeyword(ticketID int64, keyword string, add bool) error {
-	if _, err := t.tx.Exec(`DELETE FROM keyword_queue WHERE ticket_id = ? AND keyword = ?`, ticketID, keyword); err != nil {
+	if _, err := t.exec(`DELETE FROM keyword_queue WHERE ticket_id = ? AND keyword = ?`, ticketID, keyword); err != nil {
 		return err
 	}
-	_, err := t.tx.Exec(`INSERT INTO keyword_queue (account_id, ticket_id, keyword, added, created)
+	_, err := t.exec(`INSERT INTO keyword_queue (account_id, ticket_id, keyword, added, created)
 		SELECT account_id, id, ?, ?, ? FROM tickets WHERE id = ?`, keyword, boolInt(add), formatTime(time.Now()), ticketID)
 	t.queued = true
 	return err

@@ -93,7 +93,7 @@ func (t *Tx) AddSpamCounts(d SpamDelta) (generation int64, err error) {
 		}
 		sum += c.Ham + c.Spam
 	}
-	err = t.tx.QueryRow(`UPDATE spam_meta SET ham_messages = ham_messages + ?, spam_messages = spam_messages + ?,
+	err = t.queryRow(`UPDATE spam_meta SET ham_messages = ham_messages + ?, spam_messages = spam_messages + ?,
 		checksum = checksum + ?, generation = generation + 1 WHERE id = 1 RETURNING generation`,
 		d.HamMessages, d.SpamMessages, sum).Scan(&generation)
 	return generation, err
@@ -101,7 +101,7 @@ func (t *Tx) AddSpamCounts(d SpamDelta) (generation int64, err error) {
 
 // SetSpamThreshold records the filter's cut-off (0: the default).
 func (t *Tx) SetSpamThreshold(v float64) error {
-	_, err := t.tx.Exec(`UPDATE spam_meta SET threshold = ?, generation = generation + 1 WHERE id = 1`, v)
+	_, err := t.exec(`UPDATE spam_meta SET threshold = ?, generation = generation + 1 WHERE id = 1`, v)
 	return err
 }
 
@@ -114,7 +114,7 @@ func (t *Tx) ResetSpamFilter() error {
 		`UPDATE spam_meta SET ham_messages = 0, spam_messages = 0, checksum = 0, generation = generation + 1 WHERE id = 1`,
 		`UPDATE messages SET spam_trained = '' WHERE spam_trained <> ''`,
 	} {
-		if _, err := t.tx.Exec(q); err != nil {
+		if _, err := t.exec(q); err != nil {
 			return fmt.Errorf("store: reset spam filter: %w", err)
 		}
 	}
@@ -136,7 +136,7 @@ type SpamTraining struct {
 // PendingSpamTraining lists up to limit customer messages whose ticket is
 // marked spam or ham but which are not (yet) trained as marked.
 func (t *Tx) PendingSpamTraining(limit int) ([]SpamTraining, error) {
-	rows, err := t.tx.Query(`SELECT m.id, t.spam_mark, m.spam_trained, m.from_addr, m.from_name, m.subject, m.body
+	rows, err := t.query(`SELECT m.id, t.spam_mark, m.spam_trained, m.from_addr, m.from_name, m.subject, m.body
 		FROM tickets t JOIN messages m ON m.ticket_id = t.id
 		WHERE t.spam_mark <> '' AND m.kind = ? AND m.spam_trained <> t.spam_mark ORDER BY m.id LIMIT ?`, KindCustomer, limit)
 	if err != nil {
@@ -156,14 +156,14 @@ func (t *Tx) PendingSpamTraining(limit int) ([]SpamTraining, error) {
 
 // SetSpamTrained records the class a message now counts in.
 func (t *Tx) SetSpamTrained(messageID int64, class string) error {
-	_, err := t.tx.Exec(`UPDATE messages SET spam_trained = ? WHERE id = ?`, class, messageID)
+	_, err := t.exec(`UPDATE messages SET spam_trained = ? WHERE id = ?`, class, messageID)
 	return err
 }
 
 // SetSpamVerdict records the filter's verdict on a new ticket: its score,
 // and whether it goes to the spam view.
 func (t *Tx) SetSpamVerdict(ticketID int64, spam bool, score float64) error {
-	_, err := t.tx.Exec(`UPDATE tickets SET spam = ?, spam_score = ? WHERE id = ?`, boolInt(spam), score, ticketID)
+	_, err := t.exec(`UPDATE tickets SET spam = ?, spam_score = ? WHERE id = ?`, boolInt(spam), score, ticketID)
 	return err
 }
 
@@ -173,7 +173,7 @@ func (t *Tx) SetSpamVerdict(ticketID int64, spam bool, score float64) error {
 // flag; no mark leaves the filter's verdict as it is.
 func (t *Tx) ApplySpamMark(ticketID int64, mark string) (changed bool, err error) {
 	var pending int
-	err = t.tx.QueryRow(`SELECT count(*) FROM keyword_queue WHERE ticket_id = ? AND keyword IN (?, ?)`,
+	err = t.queryRow(`SELECT count(*) FROM keyword_queue WHERE ticket_id = ? AND keyword IN (?, ?)`,
 		ticketID, KeywordSpam, KeywordHam).Scan(&pending)
 	if err != nil || pending > 0 {
 		return false, err
@@ -185,7 +185,7 @@ func (t *Tx) ApplySpamMark(ticketID int64, mark string) (changed bool, err error
 		spam := boolInt(mark == SpamMarkSpam)
 		args = []any{mark, spam, ticketID, mark, spam}
 	}
-	res, err := t.tx.Exec(q, args...)
+	res, err := t.exec(q, args...)
 	if err != nil {
 		return false, err
 	}
@@ -196,7 +196,7 @@ func (t *Tx) ApplySpamMark(ticketID int64, mark string) (changed bool, err error
 // isSpam reports whether a ticket is in the spam view.
 func (t *Tx) isSpam(ticketID int64) (bool, error) {
 	var spam int
-	err := t.tx.QueryRow(`SELECT spam FROM tickets WHERE id = ?`, ticketID).Scan(&spam)
+	err := t.queryRow(`SELECT spam FROM tickets WHERE id = ?`, ticketID).Scan(&spam)
 	return spam != 0, err
 }
 
@@ -206,7 +206,7 @@ func (t *Tx) KnownRequester(accountID int64, addr string) (bool, error) {
 	var n int
 	// The unary + keeps SQLite on the requester index: the account and
 	// spam indexes would read every ticket (quadratic over a full sync).
-	err := t.tx.QueryRow(`SELECT count(*) FROM tickets WHERE +account_id = ? AND requester = ? AND +spam = 0`,
+	err := t.queryRow(`SELECT count(*) FROM tickets WHERE +account_id = ? AND requester = ? AND +spam = 0`,
 		accountID, strings.ToLower(addr)).Scan(&n)
 	return n > 0, err
 }

@@ -84,7 +84,7 @@ func (t *Tx) snapshot(id int64) (Snapshot, error) {
 	s := Snapshot{TicketID: id}
 	var spam int
 	var labels string
-	err := t.tx.QueryRow(`SELECT state, assignee, spam,
+	err := t.queryRow(`SELECT state, assignee, spam,
 		(SELECT coalesce(group_concat(label, char(31)), '') FROM (SELECT label FROM ticket_labels WHERE ticket_id = t.id ORDER BY label))
 		FROM tickets t WHERE id = ?`, id).Scan(&s.Status, &s.Assignee, &spam, &labels)
 	if err != nil {
@@ -104,13 +104,13 @@ func (t *Tx) ChangeStatus(id int64, status, actor string) error {
 		return fmt.Errorf("unknown status %q (want %s)", status, strings.Join(Statuses, ", "))
 	}
 	var old string
-	if err := t.tx.QueryRow(`SELECT state FROM tickets WHERE id = ?`, id).Scan(&old); err != nil {
+	if err := t.queryRow(`SELECT state FROM tickets WHERE id = ?`, id).Scan(&old); err != nil {
 		return fmt.Errorf("ticket %d: %w", id, ErrNotFound)
 	}
 	if old == status {
 		return nil
 	}
-	if _, err := t.tx.Exec(`UPDATE tickets SET state = ? WHERE id = ?`, status, id); err != nil {
+	if _, err := t.exec(`UPDATE tickets SET state = ? WHERE id = ?`, status, id); err != nil {
 		return err
 	}
 	if k := statusKeyword(old); k != "" {
@@ -135,13 +135,13 @@ func (t *Tx) ChangeStatus(id int64, status, actor string) error {
 func (t *Tx) setAssignee(id int64, name, actor string) error {
 	name = NormalizeAssignee(name)
 	var old string
-	if err := t.tx.QueryRow(`SELECT assignee FROM tickets WHERE id = ?`, id).Scan(&old); err != nil {
+	if err := t.queryRow(`SELECT assignee FROM tickets WHERE id = ?`, id).Scan(&old); err != nil {
 		return fmt.Errorf("ticket %d: %w", id, ErrNotFound)
 	}
 	if old == name {
 		return nil
 	}
-	if _, err := t.tx.Exec(`UPDATE tickets SET assignee = ? WHERE id = ?`, name, id); err != nil {
+	if _, err := t.exec(`UPDATE tickets SET assignee = ? WHERE id = ?`, name, id); err != nil {
 		return err
 	}
 	if old != "" {
@@ -169,7 +169,7 @@ func (t *Tx) setLabel(id int64, label string, add bool, actor string) error {
 	if add {
 		q, what = `INSERT OR IGNORE INTO ticket_labels (ticket_id, label) VALUES (?, ?)`, "labelled "
 	}
-	res, err := t.tx.Exec(q, id, label)
+	res, err := t.exec(q, id, label)
 	if err != nil {
 		return err
 	}
@@ -184,7 +184,7 @@ func (t *Tx) setLabel(id int64, label string, add bool, actor string) error {
 
 // setSpam marks a ticket spam or not and queues the keywords.
 func (t *Tx) setSpam(id int64, spam bool, actor string) error {
-	res, err := t.tx.Exec(`UPDATE tickets SET spam = ? WHERE id = ? AND spam <> ?`, boolInt(spam), id, boolInt(spam))
+	res, err := t.exec(`UPDATE tickets SET spam = ? WHERE id = ? AND spam <> ?`, boolInt(spam), id, boolInt(spam))
 	if err != nil {
 		return err
 	}

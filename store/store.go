@@ -36,6 +36,7 @@ type Store struct {
 	path string
 
 	mu          sync.Mutex
+	stmts       map[string]*sql.Stmt // prepared once, see statement
 	subscribers map[int]chan struct{}
 	nextSub     int
 }
@@ -57,7 +58,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	s := &Store{db: db, path: path, subscribers: map[int]chan struct{}{}}
+	s := &Store{db: db, path: path, stmts: map[string]*sql.Stmt{}, subscribers: map[int]chan struct{}{}}
 	if err := s.checkPragmas(); err != nil {
 		db.Close()
 		return nil, err

@@ -35,7 +35,7 @@ func (t *Tx) MarkExpunged(accountID int64, uids []uint32) ([]int64, error) {
 	var numbers []int64
 	for _, uid := range uids {
 		var n *int64
-		err := t.tx.QueryRow(`UPDATE messages SET expunged = 1 WHERE account_id = ? AND uid = ?
+		err := t.queryRow(`UPDATE messages SET expunged = 1 WHERE account_id = ? AND uid = ?
 			RETURNING (SELECT number FROM tickets WHERE id = messages.ticket_id)`, accountID, uid).Scan(&n)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // not stored: nothing to mark
@@ -76,10 +76,10 @@ func (s *Store) Expunged(ctx context.Context, accountID int64, messageID string)
 // as they come back) and ticket numbers, which are root UIDs, are set
 // negative until RenumberFromRoots gives them their root's new UID.
 func (t *Tx) ResetUIDValidity(accountID int64) error {
-	if _, err := t.tx.Exec(`UPDATE messages SET uid = NULL, expunged = 0 WHERE account_id = ?`, accountID); err != nil {
+	if _, err := t.exec(`UPDATE messages SET uid = NULL, expunged = 0 WHERE account_id = ?`, accountID); err != nil {
 		return err
 	}
-	_, err := t.tx.Exec(`UPDATE tickets SET number = -abs(number) WHERE account_id = ?`, accountID)
+	_, err := t.exec(`UPDATE tickets SET number = -abs(number) WHERE account_id = ?`, accountID)
 	return err
 }
 
@@ -87,7 +87,7 @@ func (t *Tx) ResetUIDValidity(accountID int64) error {
 // UIDVALIDITY change) its root message's new UID, once the root is back.
 // Numbers stay the same on every client and equal a fresh sync's.
 func (t *Tx) RenumberFromRoots(accountID int64) error {
-	_, err := t.tx.Exec(`UPDATE tickets SET number = (
+	_, err := t.exec(`UPDATE tickets SET number = (
 			SELECT m.uid FROM messages m WHERE m.ticket_id = tickets.id
 			AND m.message_id = tickets.root_message_id AND m.uid IS NOT NULL)
 		WHERE account_id = ? AND number < 0 AND EXISTS (
@@ -101,11 +101,11 @@ func (t *Tx) RenumberFromRoots(accountID int64) error {
 // keep their history. It returns how many
 // tickets stay without a positive number (their old one was taken).
 func (t *Tx) RestoreUnrooted(accountID int64) (int, error) {
-	if _, err := t.tx.Exec(`UPDATE tickets SET number = -number WHERE account_id = ? AND number < 0
+	if _, err := t.exec(`UPDATE tickets SET number = -number WHERE account_id = ? AND number < 0
 		AND NOT EXISTS (SELECT 1 FROM tickets o WHERE o.account_id = tickets.account_id AND o.number = -tickets.number)`, accountID); err != nil {
 		return 0, err
 	}
 	var n int
-	err := t.tx.QueryRow(`SELECT count(*) FROM tickets WHERE account_id = ? AND number < 0`, accountID).Scan(&n)
+	err := t.queryRow(`SELECT count(*) FROM tickets WHERE account_id = ? AND number < 0`, accountID).Scan(&n)
 	return n, err
 }
