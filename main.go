@@ -648,6 +648,29 @@ func shortAge(d time.Duration) string {
 	}
 }
 
+// loadTicket opens the store and reads the ticket named by a command's
+// argument, with its messages; the caller closes the store.
+func loadTicket(c common, cmd string, pos []string) (*store.Store, *store.Ticket, []*store.Message, error) {
+	n, err := ticketArg(cmd, pos)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	_, st, err := openForCommand(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx := context.Background()
+	t, err := st.TicketByNumber(ctx, n)
+	if err == nil {
+		var msgs []*store.Message
+		if msgs, err = st.Messages(ctx, t.ID); err == nil {
+			return st, t, msgs, nil
+		}
+	}
+	st.Close()
+	return nil, nil, nil, err
+}
+
 func runShow(c common, args []string, out io.Writer) error {
 	fs := newFlags("show", &c)
 	asJSON := fs.Bool("json", false, "JSON output")
@@ -655,24 +678,11 @@ func runShow(c common, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	n, err := ticketArg("show", pos)
-	if err != nil {
-		return err
-	}
-	_, st, err := openForCommand(c)
+	st, t, msgs, err := loadTicket(c, "show", pos)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ctx := context.Background()
-	t, err := st.TicketByNumber(ctx, n)
-	if err != nil {
-		return err
-	}
-	msgs, err := st.Messages(ctx, t.ID)
-	if err != nil {
-		return err
-	}
 	if *asJSON {
 		if msgs == nil {
 			msgs = []*store.Message{}
@@ -989,24 +999,11 @@ func runExport(c common, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	n, err := ticketArg("export", pos)
-	if err != nil {
-		return err
-	}
-	_, st, err := openForCommand(c)
+	st, t, msgs, err := loadTicket(c, "export", pos)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	ctx := context.Background()
-	t, err := st.TicketByNumber(ctx, n)
-	if err != nil {
-		return err
-	}
-	msgs, err := st.Messages(ctx, t.ID)
-	if err != nil {
-		return err
-	}
 	if *outFile != "" {
 		f, err := os.OpenFile(*outFile, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 		if err != nil {
