@@ -360,7 +360,11 @@ func (m *model) listView() []string {
 		if r.Unread {
 			unread = "●"
 		}
-		text := c.formatRow(cur, mark, unread, fmt.Sprintf("#%d", r.Number), r.State, r.Subject,
+		subject := r.Subject
+		if others := m.othersOn(r.Account, r.Number); others != "" {
+			subject = "[" + others + "] " + subject // presence first: the cell may cut the subject
+		}
+		text := c.formatRow(cur, mark, unread, fmt.Sprintf("#%d", r.Number), r.State, subject,
 			r.Requester, r.Assignee, r.Project, age(now, r.Updated))
 		style := s.Row
 		switch {

@@ -46,14 +46,19 @@ func (m *model) reportFocus() {
 	}
 }
 
-// presenceFact is who else is on a ticket, for its header; "" when alone.
-func (m *model) presenceFact(account string, number int64) string {
+// othersOn is who else is on a ticket ("Bo viewing, Cy replying"); "" when
+// alone or outside desk serve.
+func (m *model) othersOn(account string, number int64) string {
 	if m.opts.Presence == nil || number == 0 {
 		return ""
 	}
-	others := m.opts.Presence.Others(account, number)
-	if len(others) == 0 {
-		return ""
+	return sanitize.Line(strings.Join(m.opts.Presence.Others(account, number), ", "))
+}
+
+// presenceFact is who else is on a ticket, for its header; "" when alone.
+func (m *model) presenceFact(account string, number int64) string {
+	if others := m.othersOn(account, number); others != "" {
+		return "also here: " + others
 	}
-	return "also here: " + sanitize.Line(strings.Join(others, ", "))
+	return ""
 }
