@@ -273,6 +273,26 @@ func applyChange(st *store.Store, actor string, ids []int64, c store.Change, lab
 	}
 }
 
+// editParticipants adds and removes a ticket's external participants (the
+// composer's /add_email and /remove_email).
+func editParticipants(st *store.Store, actor string, ticketID int64, e participantEdits) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := dbContext()
+		defer cancel()
+		for _, a := range e.add {
+			if err := st.AddParticipant(ctx, ticketID, a, actor); err != nil {
+				return changeAppliedMsg{label: "participants", err: err}
+			}
+		}
+		for _, a := range e.remove {
+			if err := st.RemoveParticipant(ctx, ticketID, a, actor); err != nil {
+				return changeAppliedMsg{label: "participants", err: err}
+			}
+		}
+		return store.TicketsChanged{}
+	}
+}
+
 // restore undoes a change.
 func restore(st *store.Store, actor string, snaps []store.Snapshot, label string) tea.Cmd {
 	return func() tea.Msg {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	netmail "net/mail"
 	"os"
 	"os/exec"
 	"strings"
@@ -132,7 +133,7 @@ func (c *composer) title() string {
 
 // review says what sending will do: to whom, and the ticket afterwards.
 func (c *composer) review() string {
-	_, ch, summary, err := quickActions(c.ta.Value())
+	_, ch, summary, _, err := quickActions(c.ta.Value())
 	if err != nil {
 		return err.Error()
 	}
@@ -291,7 +292,7 @@ func (m *model) editorDone(msg editorDoneMsg) tea.Cmd {
 // warns.
 func (m *model) send() tea.Cmd {
 	c, t := m.compose, m.thread
-	body, ch, _, err := quickActions(c.ta.Value())
+	body, ch, _, emails, err := quickActions(c.ta.Value())
 	if err != nil {
 		c.err = err.Error()
 		return nil
@@ -300,7 +301,8 @@ func (m *model) send() tea.Cmd {
 		me := m.author
 		ch.Assignee = &me
 	}
-	hasChange := ch.Status != "" || ch.Assignee != nil || ch.Spam != nil || len(ch.AddLabels)+len(ch.RemoveLabels) > 0
+	hasChange := ch.Status != "" || ch.Assignee != nil || ch.Spam != nil || len(ch.AddLabels)+len(ch.RemoveLabels) > 0 ||
+		len(emails.add)+len(emails.remove) > 0
 	if strings.TrimSpace(body) == "" && !hasChange {
 		c.err = "empty message: nothing to send"
 		return nil
@@ -315,6 +317,9 @@ func (m *model) send() tea.Cmd {
 	cmds := []tea.Cmd{deleteDraft(m.st, c.ticketID, c.kind)}
 	if hasChange {
 		cmds = append(cmds, applyChange(m.st, m.author, []int64{c.ticketID}, ch, fmt.Sprintf("Updated #%d", c.number)))
+	}
+	if len(emails.add)+len(emails.remove) > 0 {
+		cmds = append(cmds, editParticipants(m.st, m.author, c.ticketID, emails))
 	}
 	if strings.TrimSpace(body) == "" {
 		return tea.Batch(cmds...)
@@ -406,11 +411,15 @@ func (m *model) numberOf(id int64) int64 {
 	return 0
 }
 
+// participantEdits are the /add_email and /remove_email lines of a draft.
+type participantEdits struct{ add, remove []string }
+
 // quickActions takes the quick-action lines out of a draft: /close,
 // /reopen, /status S, /label ~a ~b, /unlabel ~a, /assign @me|@name,
-// /unassign, /spam. It returns the rest of the text, the change, and a
-// summary for the review line.
-func quickActions(draft string) (body string, ch store.Change, summary []string, err error) {
+// /unassign, /spam, /add_email a@b, /remove_email a@b. It returns the rest
+// of the text, the change, a summary for the review line, and the
+// participant edits.
+func quickActions(draft string) (body string, ch store.Change, summary []string, emails participantEdits, err error) {
 	var kept []string
 	for _, line := range strings.Split(draft, "\n") {
 		f := strings.Fields(line)
@@ -427,12 +436,12 @@ func quickActions(draft string) (body string, ch store.Change, summary []string,
 			}
 		case "/status":
 			if len(args) != 1 || !store.IsStatus(args[0]) {
-				return "", ch, nil, fmt.Errorf("/status wants one of %s", strings.Join(store.Statuses, ", "))
+				return "", ch, nil, emails, fmt.Errorf("/status wants one of %s", strings.Join(store.Statuses, ", "))
 			}
 			ch.Status = args[0]
 		case "/label", "/unlabel":
 			if len(args) == 0 {
-				return "", ch, nil, fmt.Errorf("%s wants labels, e.g. %s ~billing", f[0], f[0])
+				return "", ch, nil, emails, fmt.Errorf("%s wants labels, e.g. %s ~billing", f[0], f[0])
 			}
 			for _, a := range args {
 				l := store.LabelName(a)
@@ -446,7 +455,7 @@ func quickActions(draft string) (body string, ch store.Change, summary []string,
 			}
 		case "/assign":
 			if len(args) != 1 {
-				return "", ch, nil, fmt.Errorf("/assign wants @me or @name")
+				return "", ch, nil, emails, fmt.Errorf("/assign wants @me or @name")
 			}
 			name := strings.TrimPrefix(args[0], "@")
 			ch.Assignee = &name
@@ -459,9 +468,26 @@ func quickActions(draft string) (body string, ch store.Change, summary []string,
 			spam := true
 			ch.Spam = &spam
 			summary = append(summary, "spam")
+		case "/add_email", "/remove_email":
+			if len(args) == 0 {
+				return "", ch, nil, emails, fmt.Errorf("%s wants addresses, e.g. %s ana@example.com", f[0], f[0])
+			}
+			for _, a := range args {
+				addr, perr := netmail.ParseAddress(a)
+				if perr != nil || addr.Name != "" {
+					return "", ch, nil, emails, fmt.Errorf("%s: %q is not an address", f[0], a)
+				}
+				if f[0] == "/add_email" {
+					emails.add = append(emails.add, addr.Address)
+					summary = append(summary, "cc "+addr.Address)
+				} else {
+					emails.remove = append(emails.remove, addr.Address)
+					summary = append(summary, "no cc "+addr.Address)
+				}
+			}
 		default:
 			kept = append(kept, line) // not ours: text that starts with a slash
 		}
 	}
-	return strings.TrimSpace(strings.Join(kept, "\n")), ch, summary, nil
+	return strings.TrimSpace(strings.Join(kept, "\n")), ch, summary, emails, nil
 }
