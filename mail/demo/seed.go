@@ -212,5 +212,6 @@ func Seed(sys *System, now time.Time) (int, error) {
 		"ooo-1@example.at", "", now.Add(-90*time.Minute),
 		"I am out of the office until Monday with limited access to email.\nFor urgent matters contact office@example.at.",
 		[]string{"Auto-Submitted: auto-replied", "X-Autoreply: yes"}, false, "")
-	return n + 1, put(append([]byte("Delivered-To: "+Desk+"\r\n"), ooo...))
+	err := put(append([]byte("Delivered-To: "+Desk+"\r\n"), ooo...))
+	return n, err
 }
