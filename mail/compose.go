@@ -222,15 +222,23 @@ func ticketSubject(subject string, n int64) string {
 
 // thankYou composes the automated acknowledgement of a new ticket.
 func thankYou(a *Account, t *store.Ticket, messageID string, now time.Time) ([]byte, error) {
-	return noticeMail(a, t, store.NoticeThankYou, messageID, now)
+	return noticeMail(a, t, store.NoticeThankYou, messageID, now, []string{t.Requester})
 }
 
 // noticeMail composes an automated notice about a ticket from the
 // project's template, threaded under the ticket's root.
-func noticeMail(a *Account, t *store.Ticket, notice, messageID string, now time.Time) ([]byte, error) {
+func noticeMail(a *Account, t *store.Ticket, notice, messageID string, now time.Time, to []string) ([]byte, error) {
+	var rcpt []gomail.Address
+	for _, addr := range to {
+		name := ""
+		if addr == t.Requester {
+			name = t.RequesterName
+		}
+		rcpt = append(rcpt, gomail.Address{Name: name, Address: addr})
+	}
 	d := draft{
 		From:            gomail.Address{Name: a.projectName(t.Project) + " Support", Address: a.Address},
-		To:              []gomail.Address{{Name: t.RequesterName, Address: t.Requester}},
+		To:              rcpt,
 		ReplyTo:         ReplyAddress(a.Address, t.Project, t.ReplyKey),
 		Subject:         ticketSubject(t.Subject, t.Number),
 		MessageID:       messageID,

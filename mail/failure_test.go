@@ -199,3 +199,34 @@ func TestSMTPRefusals(t *testing.T) {
 		t.Fatalf("retried reply delivered %d times, want 1", sent)
 	}
 }
+
+// TestNewParticipantNotice: an address staff add to a ticket gets one
+// new_participant notice, threaded into the ticket; adding it again sends
+// nothing more, and the requester is not written to.
+func TestNewParticipantNotice(t *testing.T) {
+	d, st, svc := newDeskStore(t)
+	ctx := context.Background()
+	tk, err := st.TicketByNumber(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(d.Deliveries())
+	for range 2 {
+		if err := st.AddParticipant(ctx, tk.ID, "Partner@Example.org", "Ana"); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.SyncOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent := d.Deliveries()[before:]
+	if len(sent) != 1 || len(sent[0].To) != 1 || sent[0].To[0] != "partner@example.org" {
+		t.Fatalf("want one notice to partner@example.org, got %+v", sent)
+	}
+	raw := string(sent[0].Raw)
+	for _, want := range []string{"You have been added to request #1", "[#1]", "Auto-Submitted: auto-replied", "In-Reply-To: <"} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("notice lacks %q:\n%s", want, raw)
+		}
+	}
+}

@@ -47,6 +47,8 @@ type ProjectOptions struct {
 	NewNote       *bool `toml:"new_note"`
 	Closed        *bool `toml:"closed"`
 	ReopenOnReply *bool `toml:"reopen_on_reply"`
+	// NewParticipant: tell an address staff add with /add_email (default on).
+	NewParticipant *bool `toml:"new_participant"`
 }
 
 func orDefault[T comparable](v, def T) T {
@@ -67,12 +69,13 @@ func (o *SendOptions) maxParticipants() int { return max(orDefault(o.MaxParticip
 // noticeOn reports whether a project sends a notice.
 func (o *SendOptions) noticeOn(project, notice string) bool {
 	p := o.Projects[project]
-	sw := map[string]*bool{store.NoticeThankYou: p.ThankYou, store.NoticeNewNote: p.NewNote, store.NoticeClosed: p.Closed}[notice]
+	sw := map[string]*bool{store.NoticeThankYou: p.ThankYou, store.NoticeNewNote: p.NewNote, store.NoticeClosed: p.Closed,
+		store.NoticeNewParticipant: p.NewParticipant}[notice]
 	if sw != nil {
 		return *sw
 	}
 	_, own := o.Templates.text(project, notice)
-	return own || notice == store.NoticeThankYou
+	return own || notice == store.NoticeThankYou || notice == store.NoticeNewParticipant
 }
 
 // reopenOnReply reports whether a customer reply reopens a closed ticket.

@@ -263,10 +263,12 @@ func (w *worker) compose(ctx context.Context, t *store.Ticket, o *store.OutboxIt
 		if !w.acct.Send.noticeOn(t.Project, o.Notice) {
 			return false, st.SetOutboxState(ctx, o.ID, store.OutboxSkipped, "the "+o.Notice+" notice is off for this project", time.Time{})
 		}
-		if o.Raw, err = noticeMail(w.acct, t, o.Notice, o.MessageID, o.Created); err != nil {
+		if len(o.Rcpt) == 0 {
+			o.Rcpt = []string{t.Requester}
+		}
+		if o.Raw, err = noticeMail(w.acct, t, o.Notice, o.MessageID, o.Created, o.Rcpt); err != nil {
 			return false, st.SetOutboxState(ctx, o.ID, store.OutboxFailed, oneLineError(err), time.Time{})
 		}
-		o.Rcpt = []string{t.Requester}
 		m := &store.Message{TicketID: t.ID, MessageID: o.MessageID, InReplyTo: t.RootMessageID, From: w.acct.Address,
 			FromName: w.acct.SupportBotName, To: o.Rcpt, Subject: ticketSubject(t.Subject, t.Number), Date: o.Created,
 			Kind: store.KindAuto, Body: bodyOf(o.Raw)}

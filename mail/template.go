@@ -14,7 +14,7 @@ import (
 )
 
 // notices are the automated mails a project can send, by template name.
-var notices = []string{store.NoticeThankYou, store.NoticeNewNote, store.NoticeClosed}
+var notices = []string{store.NoticeThankYou, store.NoticeNewNote, store.NoticeClosed, store.NoticeNewParticipant}
 
 // placeholders are what a template may use; anything else of the form
 // %{NAME} is a configuration error.
@@ -43,6 +43,14 @@ or reply with "unsubscribe" as the first line.
 %{SYSTEM_FOOTER}`,
 	store.NoticeNewNote: `%{SYSTEM_HEADER}
 %{NOTE_TEXT}
+
+To stop receiving mail about this ticket, write to %{UNSUBSCRIBE_ADDRESS}.
+%{SYSTEM_FOOTER}`,
+	store.NoticeNewParticipant: `%{SYSTEM_HEADER}
+Hello,
+
+You have been added to request %{ISSUE_ID}: %{ISSUE_TITLE}
+From now on you receive its answers; reply to this mail to take part.
 
 To stop receiving mail about this ticket, write to %{UNSUBSCRIBE_ADDRESS}.
 %{SYSTEM_FOOTER}`,

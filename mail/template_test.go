@@ -62,7 +62,7 @@ func TestNoticeSwitchesAndRender(t *testing.T) {
 		}
 	}
 	tk := composeTicket()
-	raw, err := noticeMail(a, tk, store.NoticeClosed, "closed.1@desk.test", time.Now())
+	raw, err := noticeMail(a, tk, store.NoticeClosed, "closed.1@desk.test", time.Now(), []string{tk.Requester})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,9 @@ const (
 	NoticeThankYou = "thank_you"
 	NoticeNewNote  = "new_note"
 	NoticeClosed   = "closed"
+	// NoticeNewParticipant tells an address staff added to a ticket that
+	// it now receives the ticket's mail.
+	NoticeNewParticipant = "new_participant"
 )
 
 // KeywordClosedNotified is claimed on a ticket's root before the closed
@@ -49,16 +52,17 @@ func (s *Store) QueueReplyFiles(ctx context.Context, ticketID int64, kind, autho
 	return m, err
 }
 
-// queueNotice queues an automated notice, composed when it leaves, claimed
+// queueNotice queues an automated notice (to rcpt, or when none is given to
+// the requester), composed when it leaves, claimed
 // with keyword on the ticket's root.
-func (t *Tx) queueNotice(ticketID int64, notice, keyword string) error {
+func (t *Tx) queueNotice(ticketID int64, notice, keyword string, rcpt ...string) error {
 	var accountID int64
 	var address string
 	if err := t.queryRow(`SELECT a.id, a.address FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE t.id = ?`,
 		ticketID).Scan(&accountID, &address); err != nil {
 		return err
 	}
-	o := &OutboxItem{AccountID: accountID, TicketID: ticketID, Kind: KindAuto, MessageID: NewMessageID(address), Claim: keyword}
+	o := &OutboxItem{AccountID: accountID, TicketID: ticketID, Kind: KindAuto, MessageID: NewMessageID(address), Claim: keyword, Rcpt: rcpt}
 	if err := t.QueueOutbox(o); err != nil {
 		return err
 	}
@@ -193,7 +197,11 @@ func (s *Store) AddParticipant(ctx context.Context, ticketID int64, addr, actor 
 		if err != nil || !added {
 			return err
 		}
-		return tx.AddEvent(ticketID, actor, "added participant "+strings.ToLower(addr))
+		if err := tx.AddEvent(ticketID, actor, "added participant "+strings.ToLower(addr)); err != nil {
+			return err
+		}
+		// Only this client knows of the addition: no claim is needed.
+		return tx.queueNotice(ticketID, NoticeNewParticipant, "", strings.ToLower(addr))
 	})
 }
 

@@ -48,7 +48,23 @@ func TestParticipantsAndFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	due, err := st.DueOutbox(ctx, acct.ID, m.Date.Add(1))
-	if err != nil || len(due) != 1 || strings.Join(due[0].Files, ",") != file {
-		t.Fatalf("due %+v, %v", due, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notices, replies []*OutboxItem
+	for _, o := range due {
+		switch {
+		case o.MessageID == m.MessageID:
+			replies = append(replies, o)
+		case o.Notice == NoticeNewParticipant:
+			notices = append(notices, o)
+		}
+	}
+	if len(replies) != 1 || strings.Join(replies[0].Files, ",") != file {
+		t.Fatalf("due replies %+v", replies)
+	}
+	// Adding bob queued one new_participant notice, to bob only.
+	if len(notices) != 1 || strings.Join(notices[0].Rcpt, ",") != "bob@customer.test" {
+		t.Fatalf("due notices %+v", notices)
 	}
 }

@@ -118,7 +118,7 @@ var (
 		"authserv_id", "sender", "from_format", "system_header", "system_footer", "max_participants",
 		"sender_per_hour", "project_per_hour", "spam", "projects"}
 	spamKeys    = []string{"allow", "block"}
-	projectKeys = []string{"name", "staff", "views", "thank_you", "new_note", "closed", "reopen_on_reply"}
+	projectKeys = []string{"name", "staff", "views", "thank_you", "new_note", "closed", "reopen_on_reply", "new_participant"}
 )
 
 // Error is a configuration error at a place in the file.
