@@ -88,6 +88,8 @@ var commands = cli.Table{
 				{Name: "address", Arg: "ADDR", Usage: "the desk address of the export (mail from it counts as staff replies)"}}},
 		{Name: "export", Args: "N", Summary: "write ticket N as an mbox on stdout (or --out FILE)",
 			Flags: []cli.Flag{{Name: "out", Arg: "FILE", Usage: "write to FILE instead of stdout"}}},
+		{Name: "attachment", Args: "N [I]", Summary: "list ticket N's attachments, or save the I-th (fetched from the mailbox)",
+			Flags: []cli.Flag{{Name: "out", Arg: "DIR", Usage: "save into DIR (default: the current directory)"}}},
 		{Name: "serve", Summary: "serve the TUI over SSH to the staff in the authorized-keys file",
 			Details: "Every session runs its own TUI over the one store and sync service of this process; each sees who else " +
 				"views or replies to a ticket. Keys not in the authorized-keys file are refused; each key's comment names the " +
@@ -231,6 +233,8 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return runImport(c, args, stdout)
 	case "export":
 		return runExport(c, args, stdout)
+	case "attachment":
+		return runAttachment(c, args, stdout)
 	case "serve":
 		return runServe(c, args)
 	case "help":
@@ -1162,5 +1166,71 @@ func runDev(c common, args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "seeded %d tickets into %s in %s\n", *n, c.db, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// runAttachment lists a ticket's attachments, numbered across its
+// messages, or saves one: the store keeps only their names, so the message
+// is fetched from the mailbox and the part written under its safe name.
+func runAttachment(c common, args []string, out io.Writer) error {
+	fs := newFlags("attachment", &c)
+	dir := fs.String("out", ".", "directory to save into")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 || len(pos) > 2 {
+		return usageErr("usage: desk attachment N [I] [--out DIR]")
+	}
+	st, t, msgs, err := loadTicket(c, "attachment", pos[:1])
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	type located struct {
+		msg   *store.Message
+		index int
+	}
+	var all []located
+	for _, m := range msgs {
+		for i, a := range m.Attachments {
+			all = append(all, located{m, i})
+			if len(pos) == 1 {
+				fmt.Fprintf(out, "%d\t%s\t%s\t%d bytes\t%s %s\n", len(all), sanitize.Line(a.Filename),
+					sanitize.Line(a.ContentType), a.Size, sanitize.Line(m.From), m.Date.Local().Format("2006-01-02 15:04"))
+			}
+		}
+	}
+	if len(pos) == 1 {
+		if len(all) == 0 {
+			fmt.Fprintf(out, "ticket #%d has no attachments\n", t.Number)
+		}
+		return nil
+	}
+	i, err := strconv.Atoi(pos[1])
+	if err != nil || i < 1 || i > len(all) {
+		return usageErr("attachment: %q is not one of 1..%d (desk attachment %d lists them)", pos[1], len(all), t.Number)
+	}
+	pick := all[i-1]
+	if pick.msg.UID == 0 {
+		return fmt.Errorf("attachment: the message is not in the mailbox (yet): sync first")
+	}
+	s, err := loadSetup(c)
+	if err != nil {
+		return err
+	}
+	log, closeLog := logger(c.debug)
+	defer closeLog()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	raw, err := mail.NewService(st, s.accounts, nil, log).FetchRaw(ctx, t.Account, pick.msg.UID)
+	if err != nil {
+		return fmt.Errorf("attachment: %w", err)
+	}
+	path, err := mail.SaveAttachment(raw, pick.index, *dir)
+	if err != nil {
+		return fmt.Errorf("attachment: %w", err)
+	}
+	fmt.Fprintln(out, path)
 	return nil
 }

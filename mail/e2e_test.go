@@ -394,3 +394,50 @@ func TestCLIErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestAttachmentSave: the store lists attachments; saving one fetches the
+// message from the mailbox and writes the decoded part under its safe name
+// inside the chosen folder, never over an existing file.
+func TestAttachmentSave(t *testing.T) {
+	sys, err := demo.NewSystem()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	sys.AddUser(deskAddr)
+	env := loopEnv{imapAddr: sys.IMAPAddr, password: demo.Password, sink: sys}
+	dir := t.TempDir()
+	raw := "From: Alice <" + alice + ">\r\nTo: support+app@desk.test\r\nSubject: Logs\r\nMessage-ID: <att1@customer.test>\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nLogs attached.\r\n" +
+		"--b\r\nContent-Type: text/plain; name=\"../../evil.log\"\r\nContent-Disposition: attachment; filename=\"../../evil.log\"\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\nRkFUQUwgZXJyb3IgNDI=\r\n--b--\r\n"
+	if _, err := sys.Append(deskAddr, []byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	deskRun(t, env, dir, "", "sync", "--once")
+	n := listTickets(t, env, dir)[alice].Number
+	listing := deskRun(t, env, dir, "", "attachment", fmt.Sprint(n))
+	if !strings.HasPrefix(listing, "1\t") || !strings.Contains(listing, "evil.log") || strings.Contains(listing, "../") {
+		t.Fatalf("listing: %q", listing)
+	}
+	out := filepath.Join(dir, "saved")
+	if err := os.Mkdir(out, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for range 2 {
+		paths = append(paths, strings.TrimSpace(deskRun(t, env, dir, "", "attachment", fmt.Sprint(n), "1", "--out", out)))
+	}
+	for _, p := range paths {
+		if filepath.Dir(p) != out {
+			t.Fatalf("saved outside the chosen folder: %s", p)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil || string(b) != "FATAL error 42" {
+			t.Fatalf("saved %s: %q %v", p, b, err)
+		}
+	}
+	if paths[0] == paths[1] {
+		t.Fatalf("the second save overwrote the first: %v", paths)
+	}
+}

@@ -84,10 +84,10 @@ func (p *parser) entity(h message.Header, body []byte, depth int, defaultType st
 	if name = cleanName(p.decodeWords(p.fixHeader("filename", name))); name != "" {
 		name = safeFilename(name)
 	}
-	att := Attachment{
-		Filename:    name,
-		ContentType: mediaType,
-		Size:        len(p.transfer(h, body)),
+	data := p.transfer(h, body)
+	att := Attachment{Filename: name, ContentType: mediaType, Size: len(data)}
+	if p.keepData {
+		att.Data = data
 	}
 	return content{atts: []Attachment{att}}
 }

@@ -30,6 +30,9 @@ type Address struct{ Name, Addr string }
 type Attachment struct {
 	Filename, ContentType string
 	Size                  int
+	// Data is the decoded content, kept only by ParseWithContent (and not
+	// for uuencoded blocks).
+	Data []byte
 }
 
 // Message is a parsed mail.
@@ -68,8 +71,14 @@ var recipientHeaders = []string{
 }
 
 // Parse parses one raw message. It always returns a Message.
-func Parse(raw []byte) *Message {
-	p := &parser{msg: &Message{}, warned: map[string]bool{}}
+func Parse(raw []byte) *Message { return parse(raw, false) }
+
+// ParseWithContent is Parse that also keeps each attachment's decoded
+// content, for saving it; the sync never needs it.
+func ParseWithContent(raw []byte) *Message { return parse(raw, true) }
+
+func parse(raw []byte, keepData bool) *Message {
+	p := &parser{msg: &Message{}, warned: map[string]bool{}, keepData: keepData}
 	defer func() {
 		if r := recover(); r != nil {
 			p.warnf("internal error, the message may be incomplete: %v", r)
@@ -87,6 +96,7 @@ type parser struct {
 	warned   map[string]bool // warnings already given, to give each once
 	reported bool            // a machine report part (reportTypes) was seen
 	report   Report          // what the report parts say
+	keepData bool            // keep attachment contents (ParseWithContent)
 }
 
 // warnf adds a warning unless the same one was already given.
