@@ -209,10 +209,15 @@ func (m *model) applyList(msg listLoadedMsg) {
 		}
 	}
 	if msg.keepAt >= 0 {
-		// Keep the selected ticket where it was on the screen.
+		// Keep the selected ticket where it was on the screen, except at
+		// the top of the list: there new tickets show above it as they come.
 		screenRow := m.cursor - m.offset
+		atTop := m.offset == 0
 		m.cursor = msg.keepAt
 		m.offset = m.cursor - screenRow
+		if atTop {
+			m.offset = 0
+		}
 	}
 	m.clampCursor()
 }

@@ -421,24 +421,47 @@ func TestCursorKeptAcrossReload(t *testing.T) {
 	f := newFixture(t)
 	h := newHarness(t, f, 100, 30)
 	h.selectNumber(102)
-	err := f.st.Update(context.Background(), func(tx *store.Tx) error {
-		tk := &store.Ticket{Number: 106, Project: "acme", Subject: "Brand new", Requester: "eve@example.com",
-			ReplyKey: "key106", RootMessageID: "m106@example.com", Created: testNow}
-		if err := tx.CreateTicket(f.account.ID, tk); err != nil {
-			return err
-		}
-		return tx.AddMessage(f.account.ID, &store.Message{TicketID: tk.ID, MessageID: "m106@example.com",
-			From: "eve@example.com", Date: testNow, Kind: store.KindCustomer, Body: "hi"})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	addNewTicket(t, f, 106, "Brand new")
 	h.send(store.TicketsChanged{Account: "acme"})
 	if !strings.Contains(h.screen(), "Brand new") {
 		t.Fatalf("new ticket not listed:\n%s", h.screen())
 	}
 	if r, _ := h.m.current(); r.Number != 102 {
 		t.Errorf("cursor on #%d after reload, want #102", r.Number)
+	}
+}
+
+// addNewTicket adds ticket n, updated now, so that it sorts first.
+func addNewTicket(t *testing.T, f *fixture, n int64, subject string) {
+	t.Helper()
+	id := fmt.Sprintf("m%d@example.com", n)
+	err := f.st.Update(context.Background(), func(tx *store.Tx) error {
+		tk := &store.Ticket{Number: n, Project: "acme", Subject: subject, Requester: "eve@example.com",
+			ReplyKey: fmt.Sprintf("key%d", n), RootMessageID: id, Created: testNow}
+		if err := tx.CreateTicket(f.account.ID, tk); err != nil {
+			return err
+		}
+		return tx.AddMessage(f.account.ID, &store.Message{TicketID: tk.ID, MessageID: id,
+			From: "eve@example.com", Date: testNow, Kind: store.KindCustomer, Body: "hi"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNewTicketShowsAtTop: with the list at its top, a ticket arriving
+// above the cursor is shown (the cursor keeps its ticket, one row lower).
+func TestNewTicketShowsAtTop(t *testing.T) {
+	f := newFixture(t)
+	h := newHarness(t, f, 100, 30)
+	first, _ := h.m.current()
+	addNewTicket(t, f, 106, "Brand new")
+	h.send(store.TicketsChanged{Account: "acme"})
+	if r, _ := h.m.current(); r.Number != first.Number || h.m.offset != 0 || h.m.cursor != 1 {
+		t.Fatalf("cursor #%d at %d, offset %d; want #%d at 1, offset 0", r.Number, h.m.cursor, h.m.offset, first.Number)
+	}
+	if !strings.Contains(h.screen(), "Brand new") {
+		t.Fatalf("the new ticket is not on screen:\n%s", h.screen())
 	}
 }
 
