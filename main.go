@@ -407,8 +407,18 @@ func runTUI(c common) error {
 func interactive(st *store.Store, accounts []*mail.Account, opts tui.Options, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p := tea.NewProgram(tui.New(st, opts), tea.WithContext(ctx))
+	var p *tea.Program
 	svc := mail.NewService(st, accounts, func(ev any) { p.Send(ev) }, log)
+	if len(accounts) > 0 {
+		opts.SaveAttachment = func(ctx context.Context, account string, uid uint32, index int, dir string) (string, error) {
+			raw, err := svc.FetchRaw(ctx, account, uid)
+			if err != nil {
+				return "", err
+			}
+			return mail.SaveAttachment(raw, index, dir)
+		}
+	}
+	p = tea.NewProgram(tui.New(st, opts), tea.WithContext(ctx))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

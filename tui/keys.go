@@ -32,6 +32,7 @@ type KeyMap struct {
 	MarkRange   key.Binding // mark from the last mark to the cursor
 	MarkQuery   key.Binding // mark every ticket of a query
 	History     key.Binding // the requester's other tickets
+	Save        key.Binding // save an attachment into a folder
 	Fold        key.Binding // z then o/c/a/R/M: fold quotes and signatures
 	Help        key.Binding // the key overlay
 	Command     key.Binding // the command line
@@ -80,6 +81,7 @@ func DefaultKeyMap() KeyMap {
 		MarkRange:   b([]string{"V"}, "V", "mark range"),
 		MarkQuery:   b([]string{"*"}, "*", "mark by query"),
 		History:     b([]string{"h"}, "h", "customer history"),
+		Save:        b([]string{"S"}, "S", "save an attachment"),
 		Fold:        b([]string{"z"}, "z o/c/a/R/M", "fold quotes"),
 		Help:        b([]string{"?"}, "?", "keys"),
 		Command:     b([]string{":"}, ":", "command"),
@@ -146,7 +148,7 @@ func (k KeyMap) threadHelp() bindings {
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.HalfPageUp, k.HalfPageDown, k.Top, k.Bottom},
 			k.actions(),
-			{k.Fold, k.History, k.Search, k.Command, k.Help, k.Back, k.Quit},
+			{k.Fold, k.History, k.Save, k.Search, k.Command, k.Help, k.Back, k.Quit},
 		},
 	}
 }

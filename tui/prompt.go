@@ -22,6 +22,7 @@ const (
 	promptAssign                    // a staff name
 	promptLabels                    // labels to add (+x or x) and remove (-x)
 	promptCommand                   // a : command
+	promptSave                      // "N DIR": save attachment N of the thread into DIR
 )
 
 // prompt is a line being typed at the bottom of the screen.
@@ -39,6 +40,7 @@ var promptTitles = map[promptKind]string{
 	promptAssign:  "assign to: ",
 	promptLabels:  "labels (+add -remove): ",
 	promptCommand: ":",
+	promptSave:    "save attachment (number folder): ",
 }
 
 // openPrompt starts typing a line of kind, starting with value.
@@ -118,6 +120,8 @@ func (m *model) runPrompt() tea.Cmd {
 	case promptLabels:
 		m.prompt = nil
 		return m.labelWith(strings.Fields(text))
+	case promptSave:
+		return m.saveAttachment(text)
 	}
 	return m.runCommand(text)
 }

@@ -69,6 +69,7 @@ type attachmentView struct {
 // messageView is a message as the thread shows it.
 type messageView struct {
 	MessageID   string // identifies the message; never drawn
+	UID         uint32 // its UID in the mailbox, 0 until it is there; never drawn
 	Kind        string
 	From        string
 	FromName    string
@@ -97,6 +98,7 @@ func newMessageView(m *store.Message) messageView {
 	body = strings.TrimRight(body, " \n")
 	return messageView{
 		MessageID:   m.MessageID,
+		UID:         m.UID,
 		Kind:        m.Kind,
 		From:        sanitize.Line(m.From),
 		FromName:    sanitize.Line(m.FromName),

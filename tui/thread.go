@@ -156,6 +156,8 @@ func (m *model) threadKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.openComposer(store.KindNote)
 	case key.Matches(msg, k.History):
 		return m.showHistory()
+	case key.Matches(msg, k.Save):
+		return m.startSave()
 	case key.Matches(msg, k.Search):
 		m.openSearch()
 	case key.Matches(msg, k.Top):
@@ -336,20 +338,23 @@ func (m *model) threadContent(w int) []string {
 			out = append(out, s.Event.Render(clip(text+strings.Repeat("─", max(w-ansi.StringWidth(text), 0)), w)))
 		}
 	}
+	attNum := 1 // attachments are numbered through the thread, for S (save)
 	for i, mv := range msgs {
 		events(mv.Date, false)
 		if i > 0 {
 			out = append(out, "")
 		}
-		out = append(out, m.messageLines(mv, w, len(out))...)
+		out = append(out, m.messageLines(mv, w, len(out), attNum)...)
+		attNum += len(mv.Attachments)
 	}
 	events(time.Time{}, true)
 	return out
 }
 
-// messageLines renders one message: author line, warnings, attachments,
-// body with its folds; at is the content line the message starts at.
-func (m *model) messageLines(mv messageView, w int, at int) []string {
+// messageLines renders one message: author line, warnings, attachments
+// (numbered from attNum), body with its folds; at is the content line the
+// message starts at.
+func (m *model) messageLines(mv messageView, w int, at, attNum int) []string {
 	s := m.styles
 	// The author shrinks first, so the date and the delivery mark stay.
 	rest := s.Dim.Render(" · " + mv.Date.In(m.now().Location()).Format("2006-01-02 15:04"))
@@ -399,8 +404,8 @@ func (m *model) messageLines(mv messageView, w int, at int) []string {
 	if mv.Warning != "" {
 		lines = append(lines, s.Warning.Render(clip("⚠ "+mv.Warning, w)))
 	}
-	for _, a := range mv.Attachments {
-		desc := "attached: " + a.Name + " ("
+	for i, a := range mv.Attachments {
+		desc := fmt.Sprintf("attached %d: %s (", attNum+i, a.Name)
 		if a.Type != "" {
 			desc += a.Type + ", "
 		}

@@ -11,6 +11,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -34,9 +35,14 @@ type Options struct {
 	Remote bool
 	// Presence, when set, shares which ticket each session shows.
 	Presence Presence
-	ReadOnly bool      // observers: nothing can be changed or sent
-	Sections []Section // saved views; DefaultSections when empty
-	Staff    []string  // staff names, for completing assignees
+	ReadOnly bool // observers: nothing can be changed or sent
+	// SaveAttachment fetches attachment index (0-based) of the message with
+	// uid in account's mailbox and writes it into dir, returning the path;
+	// nil where saving is not offered (desk serve). The TUI calls it in a
+	// Cmd: it never dials a server itself.
+	SaveAttachment func(ctx context.Context, account string, uid uint32, index int, dir string) (string, error)
+	Sections       []Section // saved views; DefaultSections when empty
+	Staff          []string  // staff names, for completing assignees
 	// StayAfterAction keeps the cursor on a ticket after an action instead
 	// of moving to the next one.
 	StayAfterAction bool
@@ -208,6 +214,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.applyCounts(msg)
 	case changeAppliedMsg:
 		cmd = m.changeApplied(msg)
+	case attachmentSavedMsg:
+		cmd = m.attachmentSaved(msg)
 	case markedMsg:
 		cmd = m.marked(msg)
 	case draftSaveMsg:

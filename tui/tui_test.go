@@ -138,7 +138,7 @@ func TestThreadShowsKinds(t *testing.T) {
 		"Bob (reply)",
 		"failed: 554 5.7.1 message rejected",
 		`⚠ unknown charset "x-foo", read as latin-1`,
-		"attached: screenshot.png (image/png, 47 KB)",
+		"attached 1: screenshot.png (image/png, 47 KB)",
 		"Alice Liddell <alice@example.com>",
 	} {
 		if !strings.Contains(s, want) {
@@ -354,7 +354,7 @@ func TestHostileTextIsSanitized(t *testing.T) {
 	raw := h.m.View().Content
 	checkClean(t, "thread", raw)
 	s := h.screen()
-	for _, want := range []string{"#102 Pay now fdp.exe", "Click here now", "attached: invoicefdp.exe"} {
+	for _, want := range []string{"#102 Pay now fdp.exe", "Click here now", "attached 1: invoicefdp.exe"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("thread lacks %q:\n%s", want, s)
 		}
