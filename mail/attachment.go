@@ -33,11 +33,13 @@ func (s *Service) FetchRaw(ctx context.Context, account string, uid uint32) ([]b
 			return nil, err
 		}
 		defer c.Close()
-		if _, err := c.Select(a.Mailbox, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+		sel, err := c.Select(a.Mailbox, &imap.SelectOptions{ReadOnly: true}).Wait()
+		if err != nil {
 			return nil, fmt.Errorf("imap: select %s: %w", a.Mailbox, err)
 		}
-		if w.row.UIDValidity == 0 {
-			return nil, fmt.Errorf("account %s was never synced", account)
+		// A UID means this message only under the UIDVALIDITY it was seen with.
+		if w.row.UIDValidity == 0 || sel.UIDValidity != w.row.UIDValidity {
+			return nil, fmt.Errorf("account %s: the mailbox changed since the last sync (UIDVALIDITY): sync first", account)
 		}
 		body := &imap.FetchItemBodySection{Peek: true}
 		bufs, err := c.Fetch(imap.UIDSetNum(imap.UID(uid)), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{body}}).Collect()
