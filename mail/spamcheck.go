@@ -32,6 +32,13 @@ func (a *Account) spamScore(tx *store.Tx, acct *store.Account, raw []byte, p *pa
 	_, domain, _ := strings.Cut(from, "@")
 	e.Allowed = domain != "" && listHas(a.Spam.Allow, domain)
 	e.Blocked = from != "" && (listHas(a.Spam.Block, from) || listHas(a.Spam.Block, domain))
+	if !e.Blocked && from != "" {
+		blocked, err := tx.IsBlocked(acct.ID, from)
+		if err != nil {
+			return 0, err
+		}
+		e.Blocked = blocked
+	}
 	if !threaded && from != "" {
 		known, err := tx.KnownRequester(acct.ID, from)
 		if err != nil {

@@ -254,3 +254,22 @@ func TestSpamHugeMailIngested(t *testing.T) {
 		t.Error("10 MB of casino spam is not spam")
 	}
 }
+
+// TestBlockedSenderIsSpam: once staff block a requester, that sender's next
+// mail opens a spam ticket and gets no thank-you.
+func TestBlockedSenderIsSpam(t *testing.T) {
+	e := newIngestEnv(t, 1)
+	const spammer = "lucky@casino.example"
+	first := e.ingest(10, mailFrom(spammer, testDesk, "Hello friend", "c1@casino.example", "Just saying hi."))
+	if _, err := e.st.BlockSender(context.Background(), e.ticket(first).ID, true, "Ana"); err != nil {
+		t.Fatal(err)
+	}
+	queued := len(e.outbox())
+	second := e.ingest(11, mailFrom("other@casino.example", testDesk, "Another note", "c2@casino.example", "Hi again."))
+	if tk := e.ticket(second); !tk.Spam {
+		t.Fatalf("mail from a blocked domain opened a ticket that is not spam: %+v", tk)
+	}
+	if got := len(e.outbox()); got != queued {
+		t.Fatalf("a blocked sender got automated mail: outbox %d → %d", queued, got)
+	}
+}

@@ -63,3 +63,28 @@ func TestSaveAttachment(t *testing.T) {
 		t.Fatalf("S without SaveAttachment:\n%s", plain.screen())
 	}
 }
+
+// TestBlockCommand: ":block domain" blocks the selected ticket's requester
+// domain, marks the ticket spam and says so; a wrong argument is refused
+// where it was typed.
+func TestBlockCommand(t *testing.T) {
+	f := newFixture(t)
+	h := newHarness(t, f, 120, 30)
+	h.selectNumber(101)
+	h.press(keyOf(':'))
+	h.typeText("block everyone")
+	h.send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	if !strings.Contains(h.screen(), "block domain") || f.ticket(t, 101).Spam {
+		t.Fatalf("a bad block argument was not refused:\n%s", h.screen())
+	}
+	h.send(tea.KeyPressMsg{Code: tea.KeyEscape})
+	h.press(keyOf(':'))
+	h.typeText("block domain")
+	h.send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	if !f.ticket(t, 101).Spam {
+		t.Fatal("the ticket of a blocked sender is not spam")
+	}
+	if !strings.Contains(h.screen(), "blocked example.com") {
+		t.Fatalf("no confirmation:\n%s", h.screen())
+	}
+}

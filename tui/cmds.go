@@ -71,6 +71,12 @@ type replyQueuedMsg struct {
 	err       error
 }
 
+// senderBlockedMsg reports a BlockSender.
+type senderBlockedMsg struct {
+	pattern string
+	err     error
+}
+
 // changeAppliedMsg reports an ApplyChange (or, with undo set, a Restore).
 type changeAppliedMsg struct {
 	label string // "Closed #123", "Assigned 4 tickets to ana"
@@ -290,6 +296,17 @@ func editParticipants(st *store.Store, actor string, ticketID int64, e participa
 			}
 		}
 		return store.TicketsChanged{}
+	}
+}
+
+// blockSender blocks a ticket's requester (or its domain) and marks the
+// ticket spam.
+func blockSender(st *store.Store, actor string, ticketID int64, domain bool) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := dbContext()
+		defer cancel()
+		pattern, err := st.BlockSender(ctx, ticketID, domain, actor)
+		return senderBlockedMsg{pattern: pattern, err: err}
 	}
 }
 

@@ -180,6 +180,7 @@ var commands = []struct{ name, help string }{
 	{"label", "label a -b: add a, remove b"},
 	{"spam", "mark spam"},
 	{"notspam", "mark not spam"},
+	{"block", "block [domain]: the requester (or its domain) is spam from now on"},
 	{"close", "close"},
 	{"reopen", "reopen"},
 	{"section", "section NAME: switch section"},
@@ -247,6 +248,18 @@ func (m *model) runCommand(line string) tea.Cmd {
 			return m.change(r, store.Change{Spam: &spam}, "Marked %s spam")
 		}
 		return m.change(r, store.Change{Spam: &spam}, "Marked %s not spam")
+	case "block":
+		if rest != "" && rest != "domain" {
+			return p.fail(errors.New("block blocks the requester; block domain, the requester's domain"), restPos)
+		}
+		if !needRow() {
+			return nil
+		}
+		m.prompt = nil
+		if m.opts.ReadOnly {
+			return m.readOnly()
+		}
+		return blockSender(m.st, m.author, r.ID, rest == "domain")
 	case "section":
 		i, err := m.sectionByTitle(rest)
 		if err != nil {

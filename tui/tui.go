@@ -216,6 +216,12 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.changeApplied(msg)
 	case attachmentSavedMsg:
 		cmd = m.attachmentSaved(msg)
+	case senderBlockedMsg:
+		if msg.err != nil {
+			cmd = m.setFlash("block: "+errorText(msg.err), true)
+		} else {
+			cmd = tea.Batch(m.refresh(), m.reloadThread(), m.setFlash("blocked "+sanitize.Line(msg.pattern)+": its mail is spam from now on", false))
+		}
 	case markedMsg:
 		cmd = m.marked(msg)
 	case draftSaveMsg:
