@@ -642,21 +642,9 @@ func runList(c common, args []string, out io.Writer) error {
 	now := time.Now()
 	for _, t := range tickets {
 		fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t%s\t%s\n", t.Number, t.State, sanitize.Line(t.Project),
-			shortAge(now.Sub(t.Updated)), sanitize.Line(t.Requester), sanitize.Line(t.Subject))
+			tui.Age(now, t.Updated), sanitize.Line(t.Requester), sanitize.Line(t.Subject))
 	}
 	return tw.Flush()
-}
-
-// shortAge renders a duration as 5m, 3h, 2d.
-func shortAge(d time.Duration) string {
-	switch {
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	default:
-		return fmt.Sprintf("%dd", int(d.Hours()/24))
-	}
 }
 
 // loadTicket opens the store and reads the ticket named by a command's
@@ -824,7 +812,9 @@ func runState(c common, cmd string, args []string, out io.Writer) error {
 	if cmd == "reopen" {
 		state = store.StateOpen
 	}
-	if err := st.SetTicketState(ctx, t.ID, state); err != nil {
+	// The same path as the TUI's: status keywords, the event naming who
+	// did it, and the closed notice.
+	if _, err := st.ApplyChange(ctx, staffName(s.cfg), []int64{t.ID}, store.Change{Status: state}); err != nil {
 		return err
 	}
 	pushNow(s, st, c.debug)

@@ -133,22 +133,7 @@ func (s *Store) SetTicketState(ctx context.Context, ticketID int64, state string
 	if state != StateOpen && state != StateClosed {
 		return fmt.Errorf("unknown state %q", state)
 	}
-	return s.Update(ctx, func(tx *Tx) error {
-		var was string
-		err := tx.tx.QueryRow(`SELECT state FROM tickets WHERE id = ?`, ticketID).Scan(&was)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("ticket %d: %w", ticketID, ErrNotFound)
-		} else if err != nil {
-			return err
-		}
-		if _, err := tx.tx.Exec(`UPDATE tickets SET state = ? WHERE id = ?`, state, ticketID); err != nil {
-			return err
-		}
-		if err := tx.QueueKeyword(ticketID, KeywordClosed, state == StateClosed); err != nil || was == state || state == StateOpen {
-			return err
-		}
-		return tx.queueNotice(ticketID, NoticeClosed, KeywordClosedNotified)
-	})
+	return s.Update(ctx, func(tx *Tx) error { return tx.ChangeStatus(ticketID, state, "") })
 }
 
 // SetSpam marks a ticket spam (or not spam) here and queues the keyword

@@ -11,8 +11,9 @@ import (
 // ellipsis marks text cut to fit.
 const ellipsis = "…"
 
-// age renders how long ago t was, in one short unit: now, 5m, 3h, 2d, 1y.
-func age(now, t time.Time) string {
+// Age renders how long ago t was, in one short unit: now, 5m, 3h, 2d, 1y
+// (the list's AGE column, and `desk list`).
+func Age(now, t time.Time) string {
 	d := now.Sub(t)
 	switch {
 	case t.IsZero():

@@ -370,7 +370,7 @@ func (m *model) listView() []string {
 			subject = "[" + others + "] " + subject // presence first: the cell may cut the subject
 		}
 		text := c.formatRow(cur, mark, unread, fmt.Sprintf("#%d", r.Number), r.State, subject,
-			r.Requester, r.Assignee, r.Project, age(now, r.Updated))
+			r.Requester, r.Assignee, r.Project, Age(now, r.Updated))
 		style := s.Row
 		switch {
 		case r.Spam:
