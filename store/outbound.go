@@ -95,17 +95,24 @@ func (s *Store) DiscardOutbox(ctx context.Context, messageID, actor string) erro
 		} else if err != nil {
 			return err
 		}
-		if _, err := tx.tx.Exec(`DELETE FROM outbox WHERE message_id = ?`, messageID); err != nil {
-			return err
-		}
-		if _, err := tx.tx.Exec(`DELETE FROM messages_fts WHERE rowid IN (SELECT id FROM messages WHERE message_id = ? AND uid IS NULL)`, messageID); err != nil {
-			return err
-		}
-		if _, err := tx.tx.Exec(`DELETE FROM messages WHERE message_id = ? AND uid IS NULL`, messageID); err != nil {
+		if err := tx.dropUnsent(messageID); err != nil {
 			return err
 		}
 		return tx.AddEvent(ticketID, actor, "discarded an unsent "+kind)
 	})
+}
+
+// dropUnsent deletes an outbox item that has not left and the local copy
+// of its message.
+func (t *Tx) dropUnsent(messageID string) error {
+	if _, err := t.tx.Exec(`DELETE FROM outbox WHERE message_id = ?`, messageID); err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(`DELETE FROM search_fts WHERE rowid IN (SELECT `+messageKey+` FROM messages WHERE message_id = ? AND uid IS NULL)`, messageID); err != nil {
+		return err
+	}
+	_, err := t.tx.Exec(`DELETE FROM messages WHERE message_id = ? AND uid IS NULL`, messageID)
+	return err
 }
 
 // KeepInternal turns a staff reply that must not leave (the customer
@@ -150,7 +157,7 @@ func (s *Store) LoseClaim(ctx context.Context, o *OutboxItem, why string) error 
 		} else if err != nil {
 			return err
 		}
-		if _, err := tx.exec(`DELETE FROM messages_fts WHERE rowid = ?`, id); err != nil {
+		if _, err := tx.exec(`DELETE FROM search_fts WHERE rowid = ?`, ftsKey(o.TicketID, id)); err != nil {
 			return err
 		}
 		_, err = tx.exec(`DELETE FROM messages WHERE id = ?`, id)
@@ -206,17 +213,42 @@ func (s *Store) AddParticipant(ctx context.Context, ticketID int64, addr, actor 
 }
 
 // RemoveParticipant removes addr from a ticket's participants (for the
-// composer's /remove_email).
+// composer's /remove_email); a notice telling them they were added that
+// has not left yet never will.
 func (s *Store) RemoveParticipant(ctx context.Context, ticketID int64, addr, actor string) error {
+	addr = strings.ToLower(addr)
 	return s.Update(ctx, func(tx *Tx) error {
-		res, err := tx.tx.Exec(`DELETE FROM participants WHERE ticket_id = ? AND addr = ?`, ticketID, strings.ToLower(addr))
+		res, err := tx.tx.Exec(`DELETE FROM participants WHERE ticket_id = ? AND addr = ?`, ticketID, addr)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("%s is not a participant: %w", addr, ErrNotFound)
 		}
-		return tx.AddEvent(ticketID, actor, "removed participant "+strings.ToLower(addr))
+		var unsent []string
+		rows, err := tx.tx.Query(`SELECT message_id FROM outbox WHERE ticket_id = ? AND notice = ? AND rcpt = ? AND state = 'queued'`,
+			ticketID, NoticeNewParticipant, addr)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			unsent = append(unsent, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range unsent {
+			if err := tx.dropUnsent(id); err != nil {
+				return err
+			}
+		}
+		return tx.AddEvent(ticketID, actor, "removed participant "+addr)
 	})
 }
 

@@ -27,11 +27,14 @@ func TestParticipantsAndFiles(t *testing.T) {
 	if err := st.RemoveParticipant(ctx, tk.ID, "carol@customer.test", "Ana"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("removing a stranger: %v", err)
 	}
-	if err := st.RemoveParticipant(ctx, tk.ID, "bob@customer.test", "Ana"); err != nil {
+	if err := st.AddParticipant(ctx, tk.ID, "dan@customer.test", "Ana"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RemoveParticipant(ctx, tk.ID, "Dan@customer.test", "Ana"); err != nil {
 		t.Fatal(err)
 	}
 	ev, _ := st.Events(ctx, tk.ID)
-	if len(ev) != 2 || ev[0].What != "added participant bob@customer.test" || ev[1].What != "removed participant bob@customer.test" {
+	if len(ev) != 3 || ev[0].What != "added participant bob@customer.test" || ev[2].What != "removed participant dan@customer.test" {
 		t.Fatalf("events %+v", ev)
 	}
 
@@ -63,7 +66,8 @@ func TestParticipantsAndFiles(t *testing.T) {
 	if len(replies) != 1 || strings.Join(replies[0].Files, ",") != file {
 		t.Fatalf("due replies %+v", replies)
 	}
-	// Adding bob queued one new_participant notice, to bob only.
+	// Adding bob queued one new_participant notice, to bob only; dan's
+	// went with dan.
 	if len(notices) != 1 || strings.Join(notices[0].Rcpt, ",") != "bob@customer.test" {
 		t.Fatalf("due notices %+v", notices)
 	}

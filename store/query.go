@@ -19,7 +19,10 @@ import (
 //
 // A term is negated with a leading '-', alternatives are joined with OR
 // (which binds looser than the implicit AND), and parentheses group. Free
-// words and phrases search subjects, bodies and addresses through FTS5; a
+// words and phrases search subjects, bodies and addresses through FTS5;
+// from: (sender address and name) and to: (To and Cc) match the words of
+// their value as a phrase of whole words, the last one as a prefix
+// (from:example.com finds alice@example.com, from:lice does not); a
 // relative age compares how old (updated:<2d = within two days), an
 // absolute date compares the date (created:<2026-01-01 = before it).
 
@@ -57,7 +60,7 @@ type QueryEnv struct {
 
 // node is one part of a parsed query.
 type node interface {
-	sql(env QueryEnv, args *[]any) string
+	sql(b *sqlBuilder) string
 }
 
 type andNode []node
@@ -390,33 +393,82 @@ func parseDateSpec(v string) (*dateSpec, error) {
 
 // Where compiles q to an SQL condition on tickets aliased t, with its
 // arguments. An empty query is "1".
-func (q *Query) Where(env QueryEnv) (string, []any) {
+func (q *Query) Where(env QueryEnv) (string, []any) { return q.where(env, modeSet) }
+
+// where compiles q for a way of reading (see sqlMode).
+func (q *Query) where(env QueryEnv, mode sqlMode) (string, []any) {
 	if q == nil || q.root == nil {
 		return "1", nil
 	}
-	var args []any
-	return q.root.sql(env, &args), args
+	b := &sqlBuilder{env: env, mode: mode}
+	return q.root.sql(b), b.args
 }
 
-func (n andNode) sql(env QueryEnv, args *[]any) string { return joinSQL(n, " AND ", env, args) }
-func (n orNode) sql(env QueryEnv, args *[]any) string  { return joinSQL(n, " OR ", env, args) }
-func (n notNode) sql(env QueryEnv, args *[]any) string { return "NOT " + n.n.sql(env, args) }
+// sqlMode is how a compiled query tests its sets of tickets (a word,
+// from:, label:…).
+type sqlMode int
 
-func joinSQL(ns []node, sep string, env QueryEnv, args *[]any) string {
+const (
+	// modeSet: t.id IN the set, which the planner may read ticket by ticket.
+	modeSet sqlMode = iota
+	// modeWalk: the sets only filter, so that a read in list order walks
+	// the tickets in updated order and stops at its window instead of
+	// sorting every match (the planner cannot tell a set of three tickets
+	// from one of 50,000).
+	modeWalk
+	// modeOne: as modeWalk, and a word looks at the index rows of t alone:
+	// for testing one ticket.
+	modeOne
+)
+
+// sqlBuilder collects a query's SQL arguments as its nodes compile.
+type sqlBuilder struct {
+	env  QueryEnv
+	mode sqlMode
+	args []any
+}
+
+func (b *sqlBuilder) arg(v any) { b.args = append(b.args, v) }
+
+// ticketSet is the condition that t is among the tickets sub selects (no
+// NULL among them: NOT IN a list holding a NULL is never true).
+func (b *sqlBuilder) ticketSet(sub string) string {
+	if b.mode != modeSet {
+		return "+t.id IN (" + sub + ")"
+	}
+	return "t.id IN (" + sub + ")"
+}
+
+func (n andNode) sql(b *sqlBuilder) string { return joinSQL(n, " AND ", b) }
+func (n orNode) sql(b *sqlBuilder) string  { return joinSQL(n, " OR ", b) }
+func (n notNode) sql(b *sqlBuilder) string { return "NOT " + n.n.sql(b) }
+
+func joinSQL(ns []node, sep string, b *sqlBuilder) string {
 	parts := make([]string, len(ns))
 	for i, n := range ns {
-		parts[i] = n.sql(env, args)
+		parts[i] = n.sql(b)
 	}
 	return "(" + strings.Join(parts, sep) + ")"
 }
 
-// ftsTickets selects the tickets with a message matching an FTS5 query.
-const ftsTickets = `t.id IN (SELECT m.ticket_id FROM messages m WHERE m.id IN
-	(SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?))`
+// ftsTickets selects the tickets with a message matching an FTS5 query:
+// the index names them in its keys (see search.go).
+const ftsTickets = `SELECT ` + ftsTicket + ` FROM search_fts f WHERE search_fts MATCH ?`
 
-func (n textNode) sql(_ QueryEnv, args *[]any) string {
-	*args = append(*args, quoteFTS(n.text))
-	return ftsTickets
+// ftsOfTicket tests t alone: its index rows are one range of rowids.
+const ftsOfTicket = `EXISTS (SELECT 1 FROM search_fts f WHERE search_fts MATCH ?
+	AND f.rowid >= t.id << 32 AND f.rowid < (t.id + 1) << 32)`
+
+func (n textNode) sql(b *sqlBuilder) string { return b.ftsMatch(quoteFTS(n.text)) }
+
+// ftsMatch is the condition that t has a message matching the FTS5 query
+// fts.
+func (b *sqlBuilder) ftsMatch(fts string) string {
+	b.arg(fts)
+	if b.mode == modeOne {
+		return ftsOfTicket
+	}
+	return b.ticketSet(ftsTickets)
 }
 
 // quoteFTS makes one FTS5 phrase of s: always quoted, so that nothing typed
@@ -426,71 +478,74 @@ func quoteFTS(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
-// addrTokens are the FTS5 tokens of an address fragment: what the unicode61
-// tokenizer would make of it.
-func addrTokens(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+// addrColumns are the index columns from: and to: search.
+var addrColumns = map[string]string{"from": "sender", "to": "recipients"}
+
+// addrFTS is the FTS5 query of from:value or to:value: the tokens of value
+// as a phrase in the column of senders or recipients, the last token as a
+// prefix (it may be cut short). A value with no letters or digits has no
+// tokens: false.
+func addrFTS(field, value string) (string, bool) {
+	toks := strings.FieldsFunc(value, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if len(toks) == 0 {
+		return "", false
+	}
+	for i, tk := range toks {
+		toks[i] = quoteFTS(tk)
+	}
+	return addrColumns[field] + " : (" + strings.Join(toks, " ") + "*)", true
 }
 
-// addrMatch narrows an address search through the FTS index of addresses
-// (the last token as a prefix, as it may be cut short), then checks the
-// column itself. A fragment with no letters or digits scans.
-func addrMatch(columns []string, value string, args *[]any) string {
+// addrMatch is from: or to: through the index; a value without letters or
+// digits ("@") looks for itself in the message columns.
+func (n fieldNode) addrMatch(b *sqlBuilder, columns ...string) string {
+	if fts, ok := addrFTS(n.field, n.value); ok {
+		return b.ftsMatch(fts)
+	}
 	var checks []string
 	for _, c := range columns {
 		checks = append(checks, "instr("+c+", ?) > 0")
-		*args = append(*args, value)
+		b.arg(n.value)
 	}
-	check := "(" + strings.Join(checks, " OR ") + ")"
-	toks := addrTokens(value)
-	if len(toks) == 0 {
-		return `t.id IN (SELECT m.ticket_id FROM messages m WHERE ` + check + `)`
-	}
-	var phrase []string
-	for _, tk := range toks {
-		phrase = append(phrase, quoteFTS(tk))
-	}
-	*args = append(*args, "addrs : ("+strings.Join(phrase, " ")+"*)")
-	return `t.id IN (SELECT m.ticket_id FROM messages m WHERE ` + check + ` AND m.id IN
-		(SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?))`
+	return b.ticketSet(`SELECT m.ticket_id FROM messages m WHERE m.ticket_id IS NOT NULL AND (` + strings.Join(checks, " OR ") + `)`)
 }
 
-func (n fieldNode) sql(env QueryEnv, args *[]any) string {
+func (n fieldNode) sql(b *sqlBuilder) string {
 	switch n.field {
 	case "number":
-		*args = append(*args, n.value)
+		b.arg(n.value)
 		return "t.number = ?"
 	case "requester":
-		*args = append(*args, n.value)
+		b.arg(n.value)
 		return "t.requester = ?"
 	case "from":
-		return addrMatch([]string{"m.from_addr", "lower(m.from_name)"}, n.value, args)
+		return n.addrMatch(b, "m.from_addr", "lower(m.from_name)")
 	case "to":
-		return addrMatch([]string{"m.to_addrs", "m.cc_addrs"}, n.value, args)
+		return n.addrMatch(b, "m.to_addrs", "m.cc_addrs")
 	case "project":
-		*args = append(*args, n.value)
+		b.arg(n.value)
 		return "lower(t.project) = ?"
 	case "label":
-		*args = append(*args, n.value)
-		return "t.id IN (SELECT ticket_id FROM ticket_labels WHERE label = ?)"
+		b.arg(n.value)
+		return b.ticketSet("SELECT ticket_id FROM ticket_labels WHERE label = ?")
 	case "assignee":
 		switch n.value {
 		case "none":
 			return "t.assignee = ''"
 		case "me":
-			*args = append(*args, NormalizeAssignee(env.Me))
+			b.arg(NormalizeAssignee(b.env.Me))
 		default:
-			*args = append(*args, NormalizeAssignee(n.value))
+			b.arg(NormalizeAssignee(n.value))
 		}
 		return "t.assignee = ?"
 	case "status":
 		if n.value == statusUnsolved {
 			return "t.state IN ('open', 'pending', 'on-hold')"
 		}
-		*args = append(*args, n.value)
+		b.arg(n.value)
 		return "t.state = ?"
 	case "has":
-		return "t.id IN (SELECT ticket_id FROM messages WHERE attachments <> '')"
+		return b.ticketSet("SELECT ticket_id FROM messages WHERE attachments <> '' AND ticket_id IS NOT NULL")
 	case "is":
 		switch n.value {
 		case "unread":
@@ -504,20 +559,20 @@ func (n fieldNode) sql(env QueryEnv, args *[]any) string {
 		case "unassigned":
 			return "t.assignee = ''"
 		default: // unverified
-			return "t.id IN (SELECT ticket_id FROM messages WHERE unverified <> '')"
+			return b.ticketSet("SELECT ticket_id FROM messages WHERE unverified <> '' AND ticket_id IS NOT NULL")
 		}
 	}
 	// updated: and created:
 	col := "t." + n.field
-	from, to := n.date.bounds(env.Now)
+	from, to := n.date.bounds(b.env.Now)
 	var conds []string
 	if !from.IsZero() {
 		conds = append(conds, col+" >= ?")
-		*args = append(*args, formatTime(from))
+		b.arg(formatTime(from))
 	}
 	if !to.IsZero() {
 		conds = append(conds, col+" < ?")
-		*args = append(*args, formatTime(to))
+		b.arg(formatTime(to))
 	}
 	return "(" + strings.Join(conds, " AND ") + ")"
 }

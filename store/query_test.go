@@ -56,8 +56,8 @@ func TestQueryWhere(t *testing.T) {
 		{`status:pending`, `t.state = ?[pending]`},
 		{`assignee:me -is:spam`, `(t.assignee = ? AND NOT t.spam = 1)[dana scully]`},
 		{`assignee:none OR label:VIP`, `(t.assignee = '' OR t.id IN (SELECT ticket_id FROM ticket_labels WHERE label = ?))[vip]`},
-		{`J-993`, ftsTickets + `["J-993"]`},
-		{`"refund please"`, ftsTickets + `["refund please"]`},
+		{`J-993`, `t.id IN (` + ftsTickets + `)["J-993"]`},
+		{`"refund please"`, `t.id IN (` + ftsTickets + `)["refund please"]`},
 		{`#42`, `t.number = ?[42]`},
 		{`updated:<2d`, `(t.updated >= ?)[2026-11-22T12:00:00.000000000Z]`},
 		{`created:>1w`, `(t.created < ?)[2026-11-17T12:00:00.000000000Z]`},
@@ -155,7 +155,17 @@ func TestQueryTickets(t *testing.T) {
 		{`from:ali`, []int64{1}},
 		{`from:other.test`, []int64{2}},
 		{`from:@`, []int64{1, 2, 3}},
+		{`from:alice@customer.test`, []int64{1}},
+		{`from:customer.test`, []int64{1}},
+		{`from:lice`, nil}, // whole tokens or their prefixes, not a fragment inside one
+		{`from:support`, nil},
 		{`to:support`, []int64{1, 2, 3}},
+		{`to:example.com`, []int64{1, 2, 3}},
+		{`to:alice`, nil},
+		{`refund from:alice`, []int64{1}},
+		{`refund -from:alice`, []int64{3}},
+		{`refund OR from:bob`, []int64{1, 2, 3}},
+		{`refund project:acme`, []int64{3}},
 		{`project:ACME`, []int64{2, 3}},
 		{`status:pending`, []int64{2}},
 		{`status:unsolved -is:spam`, []int64{1, 2}},
@@ -248,4 +258,153 @@ func FuzzParseQuery(f *testing.F) {
 			t.Fatalf("%q: the compiled query fails: %v\n%s", text, err, where)
 		}
 	})
+}
+
+// searchStore is queryStore with a staff reply on ticket 1 and a message
+// outside any ticket (automated mail) that has an attachment and matches
+// words of the tickets.
+func searchStore(t *testing.T) (*Store, map[int64]int64) {
+	t.Helper()
+	ctx := context.Background()
+	st, ids := queryStore(t)
+	err := st.Update(ctx, func(tx *Tx) error {
+		acct, err := tx.Account("main")
+		if err != nil {
+			return err
+		}
+		reply := &Message{TicketID: ids[1], UID: 10, MessageID: "reply1@x", From: "support@example.com", FromName: "Dana",
+			To: []string{"alice@customer.test"}, Subject: "Re: Refund please", Date: time.Now(), Kind: KindReply,
+			Body: "Your invoice was refunded."}
+		bounce := &Message{UID: 11, MessageID: "bounce@x", From: "mailer-daemon@customer.test", To: []string{"support@example.com"},
+			Subject: "Undeliverable: printer refund", Date: time.Now(), Kind: KindCustomer, Body: "money back prize",
+			Attachments: []Attachment{{Filename: "report.txt", ContentType: "text/plain", Size: 10}}}
+		if err := tx.AddMessage(acct.ID, reply); err != nil {
+			return err
+		}
+		return tx.AddMessage(acct.ID, bounce)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, ids
+}
+
+// searchQueries are queries over text and addresses, with their negations.
+var searchQueries = []string{`refund`, `refunded`, `"money back"`, `invoice`, `prize`, `from:alice`, `from:dana`, `from:mailer`,
+	`to:alice`, `to:support`, `refund -from:alice`, `-refund`, `-has:attachment`, `-from:mailer`, `printer OR prize`,
+	`status:unsolved -is:spam`, `-is:spam`}
+
+// searchResults lists, for each of searchQueries, the matching tickets in
+// list order, their count and the numbers of the messages Search finds; it
+// checks that TicketIndex places each matching ticket where the list has it.
+func searchResults(t *testing.T, st *Store) []string {
+	t.Helper()
+	ctx := context.Background()
+	env := QueryEnv{Me: "dana", Now: time.Now()}
+	var out []string
+	for _, text := range searchQueries {
+		q, err := ParseQuery(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := st.QueryIDs(ctx, q, env, 0, -1)
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		n, err := st.CountTickets(ctx, q, env)
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		for pos, id := range ids {
+			if at, err := st.TicketIndex(ctx, q, env, id); err != nil || at != pos {
+				t.Errorf("%q: TicketIndex of the ticket at %d = %d (%v)", text, pos, at, err)
+			}
+		}
+		if at, err := st.TicketIndex(ctx, q, env, 1<<40); err != nil || at != -1 {
+			t.Errorf("%q: TicketIndex of no ticket = %d (%v), want -1", text, at, err)
+		}
+		hits, err := st.Search(ctx, text, 0)
+		if err != nil {
+			t.Fatalf("search %q: %v", text, err)
+		}
+		var found []string
+		for _, h := range hits {
+			found = append(found, fmt.Sprintf("#%d %s", h.Ticket, h.Subject))
+		}
+		out = append(out, fmt.Sprintf("%s: %v count %d search %q", text, ids, n, found))
+	}
+	return out
+}
+
+func TestQueryNegationWithMessagesOutsideTickets(t *testing.T) {
+	ctx := context.Background()
+	st, ids := searchStore(t)
+	env := QueryEnv{Now: time.Now()}
+	for text, want := range map[string][]int64{
+		`-has:attachment`: {ids[1], ids[3]},
+		`-from:mailer`:    {ids[1], ids[2], ids[3]},
+		`-prize`:          {ids[1], ids[2]},
+		`-is:spam`:        {ids[1], ids[2], ids[3]},
+	} {
+		q, _ := ParseQuery(text)
+		got, err := st.QueryIDs(ctx, q, env, 0, -1)
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%q = %v (%v), want %v", text, got, err, want)
+		}
+		if n, err := st.CountTickets(ctx, q, env); err != nil || n != len(want) {
+			t.Errorf("%q counted %d (%v), want %d", text, n, err, len(want))
+		}
+	}
+}
+
+// TestSearchIndexMigration takes a store back to the layout before
+// migration 0009 (messages_fts keyed by message, with a row its deleted
+// message left behind) and checks that migrating it gives the same results
+// as the store built with the ticket-keyed index.
+func TestSearchIndexMigration(t *testing.T) {
+	st, _ := searchStore(t)
+	want := searchResults(t, st)
+	if _, err := st.db.Exec(`
+		CREATE VIRTUAL TABLE messages_fts USING fts5 (subject, body, addrs, tokenize = 'unicode61 remove_diacritics 2');
+		INSERT INTO messages_fts (rowid, subject, body, addrs) SELECT rowid & 4294967295, subject, body, sender || ' ' || recipients FROM search_fts;
+		INSERT INTO messages_fts (rowid, subject, body, addrs) VALUES (9999, 'prize refund', 'deleted', 'alice');
+		DROP TABLE search_fts;
+		DROP INDEX tickets_unsolved_assignee;
+		PRAGMA user_version = 8;`); err != nil {
+		t.Fatal(err)
+	}
+	path := st.Path()
+	st.Close()
+	migrated, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer migrated.Close()
+	var n int
+	if err := migrated.db.QueryRow(`SELECT count(*) FROM search_fts WHERE rowid >> 32 = 0`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("rows of messages outside tickets after the migration = %d (%v), want the bounce alone", n, err)
+	}
+	got := searchResults(t, migrated)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("after the migration:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestSearchAfterMerge checks that a merge moves the merged ticket's
+// messages in the index: its words then find the ticket merged into.
+func TestSearchAfterMerge(t *testing.T) {
+	ctx := context.Background()
+	st, ids := searchStore(t)
+	if err := st.Update(ctx, func(tx *Tx) error { return tx.MergeTicket(ids[1], ids[3]) }); err != nil {
+		t.Fatal(err)
+	}
+	q, _ := ParseQuery(`prize`)
+	got, err := st.QueryIDs(ctx, q, QueryEnv{Now: time.Now()}, 0, -1)
+	if err != nil || fmt.Sprint(got) != fmt.Sprint([]int64{ids[1]}) {
+		t.Errorf("prize after merging #3 into #1 = %v (%v), want ticket #1", got, err)
+	}
+	hits, err := st.Search(ctx, "prize", 0)
+	if err != nil || len(hits) != 1 || hits[0].Ticket != 1 || hits[0].Subject != "Win a prize" {
+		t.Errorf("search after the merge = %+v (%v), want #1's message Win a prize", hits, err)
+	}
 }

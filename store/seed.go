@@ -85,7 +85,7 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 			return err
 		}
 		defer insMsg.Close()
-		insFTS, err := tx.tx.Prepare(`INSERT INTO messages_fts (rowid, subject, body, addrs) VALUES (?, ?, ?, ?)`)
+		insFTS, err := tx.tx.Prepare(`INSERT INTO search_fts (rowid, subject, body, sender, recipients) VALUES (?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func (s *Store) Seed(ctx context.Context, o SeedOptions) error {
 				}
 				uid++
 				mrow, _ := res.LastInsertId()
-				if _, err := insFTS.Exec(mrow, subject, body, from+" "+fromName+" "+to); err != nil {
+				if _, err := insFTS.Exec(ftsKey(tid, mrow), subject, body, from+" "+fromName, to); err != nil {
 					return err
 				}
 				prev = mid

@@ -39,6 +39,7 @@ type Store struct {
 	stmts       map[string]*sql.Stmt // prepared once, see statement
 	subscribers map[int]chan struct{}
 	nextSub     int
+	sets        setCache // the ticket sets of search terms, see query_set.go
 }
 
 // Open opens (creating if needed, with mode 0600) the database at path and

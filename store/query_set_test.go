@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+)
+
+// addSetTicket adds ticket n, updated n hours ago, with body as its one
+// message.
+func addSetTicket(t *testing.T, st *Store, acctID int64, n int, body string, now time.Time) int64 {
+	t.Helper()
+	tk := &Ticket{Number: int64(n), Subject: fmt.Sprintf("ticket %d", n), Requester: fmt.Sprintf("c%d@customer.test", n),
+		ReplyKey: fmt.Sprintf("k%d", n), RootMessageID: fmt.Sprintf("r%d@x", n), Created: now.Add(-time.Duration(n) * time.Hour)}
+	err := st.Update(context.Background(), func(tx *Tx) error {
+		if err := tx.CreateTicket(acctID, tk); err != nil {
+			return err
+		}
+		return tx.AddMessage(acctID, &Message{TicketID: tk.ID, UID: uint32(n), MessageID: tk.RootMessageID, From: tk.Requester,
+			To: []string{"support@example.com"}, Subject: tk.Subject, Date: tk.Created, Kind: KindCustomer, Body: body})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk.ID
+}
+
+// TestQuerySetWindows checks the reads through a set of search terms (a
+// walk in list order for a window near the top of a large set, a read of
+// the set's tickets otherwise) against the same query read in SQL alone
+// (an OR of the query with itself), window by window, and that a set read
+// before a change is not used after it.
+func TestQuerySetWindows(t *testing.T) {
+	ctx := context.Background()
+	st := testStore(t)
+	acct := testAccount(t, st, "main", "support@example.com")
+	now := time.Now()
+	var pending []int64
+	for n := 1; n <= 60; n++ {
+		body := "everywhere"
+		if n%3 == 0 {
+			body += " common"
+		}
+		id := addSetTicket(t, st, acct.ID, n, body, now)
+		if n%8 == 0 {
+			pending = append(pending, id)
+		}
+	}
+	if _, err := st.ApplyChange(ctx, "dana", pending, Change{Status: StatePending}); err != nil {
+		t.Fatal(err)
+	}
+	env := QueryEnv{Now: now}
+	check := func(text string) int {
+		t.Helper()
+		q, _ := ParseQuery(text)
+		ref, _ := ParseQuery("(" + text + ") OR (" + text + ")")
+		if p, err := st.plan(ctx, ref); err != nil || p.set != nil {
+			t.Fatalf("%q: the reference reads through a set", text)
+		}
+		want, err := st.QueryIDs(ctx, ref, env, 0, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := st.CountTickets(ctx, q, env); err != nil || n != len(want) {
+			t.Errorf("%q counted %d (%v), want %d", text, n, err, len(want))
+		}
+		for offset := 0; offset <= len(want); offset++ {
+			for _, limit := range []int{1, 5, 100, -1} {
+				got, err := st.QueryIDs(ctx, q, env, offset, limit)
+				end := len(want)
+				if limit >= 0 {
+					end = min(offset+limit, end)
+				}
+				if err != nil || !slices.Equal(got, want[offset:end]) {
+					t.Errorf("%q from %d, %d = %v (%v), want %v", text, offset, limit, got, err, want[offset:end])
+				}
+			}
+		}
+		for pos, id := range want {
+			if at, err := st.TicketIndex(ctx, q, env, id); err != nil || at != pos {
+				t.Errorf("%q: TicketIndex of the ticket at %d = %d (%v)", text, pos, at, err)
+			}
+		}
+		page, err := st.QueryTickets(ctx, q, env, 2, 3)
+		var got []int64
+		for _, tk := range page {
+			got = append(got, tk.ID)
+		}
+		if err != nil || !slices.Equal(got, want[min(2, len(want)):min(5, len(want))]) {
+			t.Errorf("%q: QueryTickets from 2, 3 = %v (%v)", text, got, err)
+		}
+		return len(want)
+	}
+	for _, text := range []string{`common`, `everywhere`, `common status:pending`, `everywhere status:pending`, `common -status:pending`,
+		`everywhere common`, `from:c9`, `nowhere`} {
+		check(text)
+	}
+	before := check(`common`)
+	addSetTicket(t, st, acct.ID, 61, "common again", now)
+	if after := check(`common`); after != before+1 {
+		t.Errorf("common after a new ticket with the word: %d tickets, want %d", after, before+1)
+	}
+}
