@@ -12,7 +12,6 @@ import (
 
 	gomail "github.com/emersion/go-message/mail"
 
-	"desk/mail/parse"
 	"desk/store"
 )
 
@@ -48,7 +47,9 @@ func Import(ctx context.Context, st *store.Store, a *Account, next func() ([]byt
 				if err != nil {
 					return err
 				}
-				if id := parse.Parse(raw).MessageID; id != "" {
+				uid := max(row.UIDNext, 1)
+				m := a.prepareMessage(fetched{UID: uid, InternalDate: time.Now(), Raw: raw})
+				if id := m.p.MessageID; id != "" {
 					if dup, err := tx.HasMessageID(row.ID, id); err != nil || dup {
 						if err != nil {
 							return err
@@ -56,8 +57,7 @@ func Import(ctx context.Context, st *store.Store, a *Account, next func() ([]byt
 						continue
 					}
 				}
-				uid := max(row.UIDNext, 1)
-				if _, err := a.ingest(tx, row, fetched{UID: uid, InternalDate: time.Now(), Raw: raw}); err != nil {
+				if _, err := a.ingest(tx, row, m); err != nil {
 					return err
 				}
 				row.UIDNext = uid + 1

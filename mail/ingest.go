@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"desk/mail/parse"
+	"desk/mail/spam"
 	"desk/store"
 )
 
@@ -23,21 +24,55 @@ type fetched struct {
 	Raw          []byte
 }
 
-// ingest files one fetched message into the store, in the caller's
+// prepared is a fetched message with the work that needs no store done:
+// its MIME parse, Message-ID, reply key and spam token score. A sync
+// prepares a batch on other cores while the previous batch is ingested.
+type prepared struct {
+	fetched
+	p        *parse.Message
+	msgID    string // a synthetic one, from the content hash, when it has none
+	replyKey string // the key a reply uses when this message is a root
+	// spamTokens is the spam filter's score of the tokens (customer mail
+	// only), flagged whether an upstream filter marked it spam.
+	spamTokens float64
+	flagged    bool
+}
+
+// prepareMessage parses m and scores its tokens against the account's
+// spam filter. It reads no store and changes nothing, so batches of
+// messages are prepared concurrently (the filter is safe for concurrent
+// use and is not replaced while a sync fetches).
+func (a *Account) prepareMessage(m fetched) *prepared {
+	p := parse.Parse(m.Raw)
+	pm := &prepared{fetched: m, p: p, msgID: p.MessageID, replyKey: ReplyKey(m.Raw), spamTokens: 0.5}
+	if pm.msgID == "" {
+		sum := sha256.Sum256(m.Raw)
+		pm.msgID = "missing-id." + hex.EncodeToString(sum[:12]) + "@desk.invalid"
+	}
+	if !isDeskAddress(a.Address, p.From.Addr) && p.Auto == "" { // customer mail: see ingest
+		d := spam.DocOf(m.Raw, p)
+		pm.flagged = spam.FlaggedUpstream(d.Header)
+		// Until it has seen both classes the filter scores 0.5 whatever
+		// the tokens: tokenising would be wasted.
+		if f := a.spamFilter; f != nil {
+			if ham, sp := f.Counts(); ham > 0 && sp > 0 {
+				pm.spamTokens = f.Score(spam.Tokens(d))
+			}
+		}
+	}
+	return pm
+}
+
+// ingest files one prepared message into the store, in the caller's
 // transaction: it threads it into a ticket or opens one, and queues the
 // thank-you for a new ticket that arrived after the first sync. It returns
 // the ticket number touched (0 for none). Ingesting the same UID twice is a
 // no-op, so a sync cut anywhere can simply run again.
-func (a *Account) ingest(tx *store.Tx, acct *store.Account, m fetched) (int64, error) {
+func (a *Account) ingest(tx *store.Tx, acct *store.Account, m *prepared) (int64, error) {
 	if seen, err := tx.HasUID(acct.ID, m.UID); err != nil || seen {
 		return 0, err
 	}
-	p := parse.Parse(m.Raw)
-	msgID := p.MessageID
-	if msgID == "" {
-		sum := sha256.Sum256(m.Raw)
-		msgID = "missing-id." + hex.EncodeToString(sum[:12]) + "@desk.invalid"
-	}
+	p, msgID := m.p, m.msgID
 	// A copy of something written here (a reply, a note, a thank-you), or a
 	// message seen before a UIDVALIDITY change: it only gains its UID.
 	if claimed, err := tx.ClaimUID(acct.ID, msgID, m.UID); err != nil || claimed {
@@ -46,13 +81,13 @@ func (a *Account) ingest(tx *store.Tx, acct *store.Account, m fetched) (int64, e
 	// A byte-identical copy of a ticket's root (mail copied, or moved away
 	// and back) is the same message: the ticket already shows it, so the
 	// copy is kept outside any ticket, with its UID.
-	if t, err := tx.TicketByReplyKey(acct.ID, ReplyKey(m.Raw)); err != nil || t != nil {
+	if n, err := tx.TicketNumberByReplyKey(acct.ID, m.replyKey); err != nil || n != 0 {
 		if err != nil {
 			return 0, err
 		}
 		return 0, tx.AddMessage(acct.ID, &store.Message{UID: m.UID, MessageID: msgID, From: p.From.Addr,
 			FromName: p.From.Name, Subject: p.Subject, Date: m.InternalDate, Kind: store.KindCustomer,
-			ThreadedBy: fmt.Sprintf("copy of the root of #%d", t.Number)})
+			ThreadedBy: fmt.Sprintf("copy of the root of #%d", n)})
 	}
 	fromDesk := isDeskAddress(a.Address, p.From.Addr)
 	if fromDesk {
@@ -108,7 +143,7 @@ func (a *Account) ingest(tx *store.Tx, acct *store.Account, m fetched) (int64, e
 	}
 	ticket := th.ticket
 	if msg.Kind == store.KindCustomer {
-		if msg.SpamScore, err = a.spamScore(tx, acct, m.Raw, p, msg, ticket != nil); err != nil {
+		if msg.SpamScore, err = a.spamScore(tx, acct, m, msg, ticket != nil); err != nil {
 			return 0, err
 		}
 	}
@@ -162,14 +197,14 @@ func (a *Account) ingest(tx *store.Tx, acct *store.Account, m fetched) (int64, e
 // openTicket makes a customer message the root of a new ticket numbered by
 // its UID, applies the shared state its keywords carry, and queues the
 // thank-you when the mail is new.
-func (a *Account) openTicket(tx *store.Tx, acct *store.Account, m fetched, msg *store.Message, rt Route, historic bool) (int64, error) {
+func (a *Account) openTicket(tx *store.Tx, acct *store.Account, m *prepared, msg *store.Message, rt Route, historic bool) (int64, error) {
 	project := rt.Project
 	if project == "" {
 		project = a.DefaultProject
 	}
 	t := &store.Ticket{
 		Number: int64(m.UID), Project: project, Subject: msg.Subject, Requester: msg.From,
-		RequesterName: msg.FromName, ReplyKey: ReplyKey(m.Raw), RootMessageID: msg.MessageID, Created: msg.Date,
+		RequesterName: msg.FromName, ReplyKey: m.replyKey, RootMessageID: msg.MessageID, Created: msg.Date,
 	}
 	if err := tx.CreateTicket(acct.ID, t); err != nil {
 		return 0, err
@@ -179,8 +214,10 @@ func (a *Account) openTicket(tx *store.Tx, acct *store.Account, m fetched, msg *
 		return 0, err
 	}
 	kw, acked := decodeKeywords(m.Flags)
-	if _, err := tx.ApplyServerKeywords(t.ID, kw); err != nil {
-		return 0, err
+	if kw.Status != "" || kw.Assignee != "" || len(kw.Labels) > 0 { // else the new ticket has them already
+		if _, err := tx.ApplyServerKeywords(t.ID, kw); err != nil {
+			return 0, err
+		}
 	}
 	isSpam, err := a.spamVerdict(tx, t.ID, msg.SpamScore, m.Flags)
 	if err != nil {

@@ -65,7 +65,7 @@ func (e *ingestEnv) try(uid uint32, raw []byte, flags ...string) (int64, error) 
 	var n int64
 	err := e.st.Update(context.Background(), func(tx *store.Tx) error {
 		var err error
-		n, err = e.a.ingest(tx, e.row, fetched{UID: uid, Flags: flags, InternalDate: time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC), Raw: raw})
+		n, err = e.a.ingest(tx, e.row, e.a.prepareMessage(fetched{UID: uid, Flags: flags, InternalDate: time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC), Raw: raw}))
 		return err
 	})
 	return n, err

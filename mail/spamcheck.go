@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strings"
 
-	"desk/mail/parse"
 	"desk/mail/spam"
 	"desk/store"
 )
@@ -19,15 +18,18 @@ type SpamOptions struct {
 	Allow []string
 	// Block lists sender addresses and domains that are always spam.
 	Block []string
+	// Junk names the server's Junk mailbox, to which the root of a ticket
+	// marked spam is moved (and from which one marked not spam comes
+	// back); JunkAuto finds the mailbox marked \Junk; "" moves nothing.
+	Junk string
 }
 
-// spamScore scores a customer message from its tokens and the evidence
-// beside them (msg.Unverified must be set). threaded means it joined a
-// ticket by reply key, a known Message-ID or a [#N] token from a
-// participant: it answers our mail.
-func (a *Account) spamScore(tx *store.Tx, acct *store.Account, raw []byte, p *parse.Message, msg *store.Message, threaded bool) (float64, error) {
-	d := spam.DocOf(raw, p)
-	e := spam.Evidence{ReplyToUs: threaded, Unverified: msg.Unverified != "", FlaggedUpstream: spam.FlaggedUpstream(d.Header)}
+// spamScore scores a customer message from its token score (prepareMessage)
+// and the evidence beside it (msg.Unverified must be set). threaded means
+// it joined a ticket by reply key, a known Message-ID or a [#N] token from
+// a participant: it answers our mail.
+func (a *Account) spamScore(tx *store.Tx, acct *store.Account, m *prepared, msg *store.Message, threaded bool) (float64, error) {
+	e := spam.Evidence{ReplyToUs: threaded, Unverified: msg.Unverified != "", FlaggedUpstream: m.flagged}
 	from := strings.ToLower(msg.From)
 	_, domain, _ := strings.Cut(from, "@")
 	e.Allowed = domain != "" && listHas(a.Spam.Allow, domain)
@@ -46,11 +48,7 @@ func (a *Account) spamScore(tx *store.Tx, acct *store.Account, raw []byte, p *pa
 		}
 		e.Known = known
 	}
-	tokens := 0.5
-	if a.spamFilter != nil {
-		tokens = a.spamFilter.Score(spam.Tokens(d))
-	}
-	return spam.Combine(tokens, e), nil
+	return spam.Combine(m.spamTokens, e), nil
 }
 
 // spamVerdict records the spam verdict on a new ticket: the mark its root

@@ -99,7 +99,7 @@ func TestSpamFlood(t *testing.T) {
 		err := e.st.Update(ctx, func(tx *store.Tx) error {
 			for i := from; i < from+batch; i++ {
 				m := fetched{UID: uint32(10 + i), InternalDate: time.Now(), Raw: spamMail(i)}
-				if _, err := e.a.ingest(tx, e.row, m); err != nil {
+				if _, err := e.a.ingest(tx, e.row, e.a.prepareMessage(m)); err != nil {
 					return err
 				}
 			}

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -21,6 +24,10 @@ const (
 	// transaction ingests; with prefetch it bounds the memory of a sync
 	// whatever the mailbox size.
 	fetchBatch = 250
+	// firstBatch is the size of a pass's first batch; each next one doubles
+	// up to fetchBatch, so that a few new messages are ingested while the
+	// rest are still on the wire.
+	firstBatch = 25
 	// prefetch is how many fetched batches may wait for ingestion while the
 	// next one is on the wire.
 	prefetch = 2
@@ -242,9 +249,21 @@ func (w *worker) prepare(ctx context.Context, sel *imap.SelectData) error {
 				return err
 			}
 		}
+		stored, err := tx.HasMessages(row.ID)
+		if err != nil {
+			return err
+		}
+		if !stored && row.HighestModSeq == 0 {
+			// A first sync into an empty store reads every root's keywords
+			// with its mail, fetched after this SELECT: the flags hold every
+			// change up to its HIGHESTMODSEQ, so the keyword pass may start
+			// there instead of fetching every root's flags again. (0
+			// without CONDSTORE: the pass then reads them all.)
+			row.HighestModSeq = sel.HighestModSeq
+		}
 		w.row = row
 		// Tickets may wait for a number from an earlier session cut short.
-		w.renumber = true
+		w.renumber = stored
 		return nil
 	})
 }
@@ -264,11 +283,12 @@ func (w *worker) finishRenumber(ctx context.Context) error {
 	})
 }
 
-// fetchNew ingests the given new UIDs in ascending order, in batches: a
-// helper goroutine fetches the next batches while this one parses and
-// ingests the previous one; each batch commits in one transaction with
-// the cursor that covers it, so a crash anywhere resumes without loss or
-// duplication.
+// fetchNew ingests the given new UIDs in ascending order, in batches, in
+// three stages: a helper goroutine fetches the next batches, another
+// prepares (parses and spam-scores) the one before on the other cores, and
+// this one ingests the one before that; each batch commits in one transaction
+// with the cursor that covers it, so a crash anywhere resumes without loss
+// or duplication.
 func (w *worker) fetchNew(ctx context.Context, c *conn, uids []imap.UID) error {
 	total := len(uids)
 	if total == 0 {
@@ -276,16 +296,18 @@ func (w *worker) fetchNew(ctx context.Context, c *conn, uids []imap.UID) error {
 	}
 	fetchCtx, cancel := context.WithCancel(ctx)
 	batches := make(chan fetchResult, prefetch)
+	ready := make(chan fetchResult, 1)
 	go fetchAll(fetchCtx, c, uids, batches)
+	go w.acct.prepareAll(fetchCtx, batches, ready)
 	defer func() {
 		cancel()
-		for range batches { // wait for the helper: c is ours again after
+		for range ready { // wait for the helpers: c is ours again after
 		}
 	}()
 	start := time.Now()
 	done := 0
 	w.status(store.SyncStatus{Phase: store.PhaseSyncing, Total: total})
-	for b := range batches {
+	for b := range ready {
 		if b.err != nil {
 			return b.err
 		}
@@ -312,10 +334,12 @@ func progress(done, total int, elapsed time.Duration) store.SyncStatus {
 	return s
 }
 
-// fetchResult is one fetched batch: its messages sorted by UID, how many
-// UIDs it covered, and the cursor after it.
+// fetchResult is one fetched batch: its messages sorted by UID (then
+// prepared, in the same order), how many UIDs it covered, and the cursor
+// after it.
 type fetchResult struct {
 	msgs  []fetched
+	ready []*prepared
 	count int
 	next  uint32
 	err   error
@@ -325,8 +349,8 @@ type fetchResult struct {
 // the first error (sent on out) or when ctx ends.
 func fetchAll(ctx context.Context, c *conn, uids []imap.UID, out chan<- fetchResult) {
 	defer close(out)
-	for i := 0; i < len(uids); i += fetchBatch {
-		batch := uids[i:min(i+fetchBatch, len(uids))]
+	for i, size := 0, firstBatch; i < len(uids); i, size = i+size, min(2*size, fetchBatch) {
+		batch := uids[i:min(i+size, len(uids))]
 		msgs, err := fetchBatchOf(c, batch)
 		r := fetchResult{msgs: msgs, count: len(batch), next: uint32(batch[len(batch)-1]) + 1, err: err}
 		select {
@@ -340,13 +364,53 @@ func fetchAll(ctx context.Context, c *conn, uids []imap.UID, out chan<- fetchRes
 	}
 }
 
-// ingestBatch files a fetched batch and advances the cursor, in one
+// prepareAll prepares the messages of each batch from in, spread over the
+// cores, and passes the batch on to out in order. It closes out once in is
+// closed, so that a receiver draining out knows the fetcher is done too.
+func (a *Account) prepareAll(ctx context.Context, in <-chan fetchResult, out chan<- fetchResult) {
+	defer close(out)
+	for b := range in {
+		if ctx.Err() != nil {
+			continue // the fetcher is stopping: drain it
+		}
+		if b.err == nil {
+			b.ready = a.prepareBatch(b.msgs)
+		}
+		select {
+		case out <- b:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// prepareBatch prepares msgs on one goroutine fewer than there are cores
+// (at least one): the ingesting goroutine, the slowest stage, keeps one.
+func (a *Account) prepareBatch(msgs []fetched) []*prepared {
+	out := make([]*prepared, len(msgs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(max(runtime.GOMAXPROCS(0)-1, 1), len(msgs)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(msgs) {
+					return
+				}
+				out[i] = a.prepareMessage(msgs[i])
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// ingestBatch files a prepared batch and advances the cursor, in one
 // transaction.
 func (w *worker) ingestBatch(ctx context.Context, b fetchResult) error {
 	var touched []int64
 	err := w.svc.st.Update(ctx, func(tx *store.Tx) error {
 		touched = touched[:0]
-		for _, m := range b.msgs {
+		for _, m := range b.ready {
 			n, err := w.acct.ingest(tx, w.row, m)
 			if err != nil {
 				return fmt.Errorf("ingest UID %d: %w", m.UID, err)

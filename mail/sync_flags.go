@@ -13,19 +13,21 @@ import (
 )
 
 // syncKeywords reads the shared state on ticket roots: with CONDSTORE only
-// what changed since the last pass (FETCH … CHANGEDSINCE), otherwise every
-// root's flags.
+// what changed since the last pass (FETCH … CHANGEDSINCE, then the roots
+// among the changed messages), otherwise every root's flags.
 func (w *worker) syncKeywords(ctx context.Context, c *conn) error {
-	roots, err := w.svc.st.RootUIDs(ctx, w.row.ID)
-	if err != nil || len(roots) == 0 {
-		return err
-	}
+	changed := c.condstore && w.row.HighestModSeq > 0
+	var roots map[uint32]int64
 	opts := &imap.FetchOptions{UID: true, Flags: true}
 	var set imap.UIDSet
-	if c.condstore && w.row.HighestModSeq > 0 {
+	if changed {
 		opts.ModSeq, opts.ChangedSince = true, w.row.HighestModSeq
 		set = imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}}
 	} else {
+		var err error
+		if roots, err = w.svc.st.RootUIDs(ctx, w.row.ID); err != nil || len(roots) == 0 {
+			return err
+		}
 		opts.ModSeq = c.condstore
 		for uid := range roots {
 			set.AddNum(imap.UID(uid))
@@ -34,6 +36,15 @@ func (w *worker) syncKeywords(ctx context.Context, c *conn) error {
 	bufs, err := c.Fetch(set, opts).Collect()
 	if err != nil {
 		return fmt.Errorf("imap: fetch flags: %w", err)
+	}
+	if changed && len(bufs) > 0 {
+		uids := make([]uint32, len(bufs))
+		for i, b := range bufs {
+			uids[i] = uint32(b.UID)
+		}
+		if roots, err = w.svc.st.RootUIDs(ctx, w.row.ID, uids...); err != nil {
+			return err
+		}
 	}
 	var touched []int64
 	err = w.svc.st.Update(ctx, func(tx *store.Tx) error {
@@ -70,8 +81,9 @@ func (w *worker) syncKeywords(ctx context.Context, c *conn) error {
 	return err
 }
 
-// pushKeywords stores queued local changes (close, reopen, labels) on the
-// roots' keywords.
+// pushKeywords stores queued local changes (close, reopen, labels, spam
+// marks) on the roots' keywords, then moves roots marked spam to the Junk
+// mailbox (junk.go).
 func (w *worker) pushKeywords(ctx context.Context, c *conn) error {
 	changes, err := w.svc.st.PendingKeywords(ctx, w.row.ID)
 	if err != nil {
@@ -95,7 +107,7 @@ func (w *worker) pushKeywords(ctx context.Context, c *conn) error {
 			return err
 		}
 	}
-	return nil
+	return w.syncJunk(ctx, c)
 }
 
 // Reasons an automated mail is not sent by this client.

@@ -18,7 +18,7 @@ func (e *ingestEnv) ingestAll(first uint32, msgs [][]byte) {
 	err := e.st.Update(context.Background(), func(tx *store.Tx) error {
 		for i, raw := range msgs {
 			m := fetched{UID: first + uint32(i), InternalDate: time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC), Raw: raw}
-			if _, err := e.a.ingest(tx, e.row, m); err != nil {
+			if _, err := e.a.ingest(tx, e.row, e.a.prepareMessage(m)); err != nil {
 				return fmt.Errorf("ingest UID %d: %w", m.UID, err)
 			}
 		}

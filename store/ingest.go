@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -45,6 +47,7 @@ type Tx struct {
 	store  *Store
 	stmts  map[string]*sql.Stmt // prepared statements bound to tx
 	queued bool                 // local work was queued: wake the workers after commit
+	search []searchRow          // index rows not yet written, see flushSearch
 }
 
 // Update runs fn in one write transaction, committing if fn returns nil.
@@ -52,7 +55,10 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	t := &Tx{store: s}
 	err := s.update(ctx, func(tx *sql.Tx) error {
 		t.tx = tx
-		return fn(t)
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.flushSearch()
 	})
 	if err == nil && t.queued {
 		s.wake()
@@ -107,15 +113,24 @@ func (t *Tx) HasMessageID(accountID int64, messageID string) (bool, error) {
 	return n > 0, err
 }
 
+// HasMessages reports whether any message of the account is stored.
+func (t *Tx) HasMessages(accountID int64) (bool, error) {
+	var n int
+	err := t.queryRow(`SELECT count(*) FROM (SELECT 1 FROM messages WHERE account_id = ? LIMIT 1)`, accountID).Scan(&n)
+	return n > 0, err
+}
+
 // ClaimUID gives uid to a stored message with this Message-ID that has no
 // UID yet (a reply written here whose copy came back from the mailbox, or a
-// message seen before a UIDVALIDITY change). It reports whether one matched.
+// message seen before a UIDVALIDITY change) or that had left the mailbox
+// and came back (a root moved back from Junk). It reports whether one matched.
 func (t *Tx) ClaimUID(accountID int64, messageID string, uid uint32) (bool, error) {
 	if messageID == "" {
 		return false, nil
 	}
-	res, err := t.exec(`UPDATE messages SET uid = ? WHERE id = (
-		SELECT id FROM messages WHERE account_id = ? AND message_id = ? AND uid IS NULL LIMIT 1)`,
+	res, err := t.exec(`UPDATE messages SET uid = ?, expunged = 0 WHERE id = (
+		SELECT id FROM messages WHERE account_id = ? AND message_id = ? AND (uid IS NULL OR expunged = 1)
+		ORDER BY uid IS NOT NULL LIMIT 1)`,
 		uid, accountID, messageID)
 	if err != nil {
 		return false, err
@@ -135,6 +150,17 @@ func (t *Tx) ticketWhere(where string, args ...any) (*Ticket, error) {
 // TicketByReplyKey finds the ticket owning a reply key, or nil.
 func (t *Tx) TicketByReplyKey(accountID int64, key string) (*Ticket, error) {
 	return t.ticketWhere(`t.account_id = ? AND t.reply_key = ?`, accountID, strings.ToLower(key))
+}
+
+// TicketNumberByReplyKey is the number of the ticket owning a reply key,
+// or 0: a lighter lookup than TicketByReplyKey where the number is enough.
+func (t *Tx) TicketNumberByReplyKey(accountID int64, key string) (int64, error) {
+	var n int64
+	err := t.queryRow(`SELECT number FROM tickets WHERE account_id = ? AND reply_key = ?`, accountID, strings.ToLower(key)).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return n, err
 }
 
 // TicketByNumber finds ticket n of the account, or nil.
@@ -219,19 +245,43 @@ func (t *Tx) AddMessage(accountID int64, m *Message) error {
 	if m.ID, err = res.LastInsertId(); err != nil {
 		return err
 	}
-	addrs := strings.Join(append(append([]string{m.From, m.FromName}, m.To...), m.Cc...), " ")
-	if _, err := t.exec(`INSERT INTO messages_fts (rowid, subject, body, addrs) VALUES (?, ?, ?, ?)`,
-		m.ID, m.Subject, m.Body, addrs); err != nil {
-		return fmt.Errorf("store: index message: %w", err)
-	}
+	t.search = append(t.search, searchRow{key: ftsKey(m.TicketID, m.ID), subject: m.Subject, body: m.Body,
+		sender: m.From + " " + m.FromName, recipients: strings.Join(append(slices.Clip(m.To), m.Cc...), " ")})
 	if err := t.addRefs(m); err != nil {
 		return err
 	}
 	if m.TicketID != 0 {
-		_, err = t.exec(`UPDATE tickets SET updated = max(updated, ?), unread = unread OR ? WHERE id = ?`,
-			formatTime(m.Date), boolInt(m.Kind == KindCustomer), m.TicketID)
+		// Only a row that changes is written: updated is in seven indexes,
+		// and a new ticket's first message changes nothing.
+		date, unread := formatTime(m.Date), boolInt(m.Kind == KindCustomer)
+		_, err = t.exec(`UPDATE tickets SET updated = max(updated, ?), unread = unread OR ?
+			WHERE id = ? AND (updated < ? OR (unread = 0 AND ?))`, date, unread, m.TicketID, date, unread)
 	}
 	return err
+}
+
+// searchRow is one message's row of the full-text index.
+type searchRow struct {
+	key                               int64
+	subject, body, sender, recipients string
+}
+
+// flushSearch writes the index rows AddMessage queued, in rowid order, and
+// runs before anything else reads or moves index rows in the transaction.
+// FTS5 writes its pending terms out as a new segment (to be merged later)
+// whenever a rowid is not above the last one, and the ticket-keyed rowids
+// of a sync batch come out of order: written as they came, every reply to
+// an older ticket cost a segment.
+func (t *Tx) flushSearch() error {
+	slices.SortFunc(t.search, func(a, b searchRow) int { return cmp.Compare(a.key, b.key) })
+	for _, r := range t.search {
+		if _, err := t.exec(`INSERT INTO search_fts (rowid, subject, body, sender, recipients) VALUES (?, ?, ?, ?, ?)`,
+			r.key, r.subject, r.body, r.sender, r.recipients); err != nil {
+			return fmt.Errorf("store: index message: %w", err)
+		}
+	}
+	t.search = t.search[:0]
+	return nil
 }
 
 // SetState changes a ticket's state without queueing a keyword change (for
@@ -290,11 +340,22 @@ func (t *Tx) ApplyServerKeywords(ticketID int64, kw ServerKeywords) (changed boo
 	return true, nil
 }
 
-// RootUIDs maps the UID of every ticket's root message to the ticket id.
-func (s *Store) RootUIDs(ctx context.Context, accountID int64) (map[uint32]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT m.uid, t.id FROM tickets t JOIN messages m
-		ON m.ticket_id = t.id AND m.message_id = t.root_message_id AND m.uid IS NOT NULL AND m.expunged = 0
-		WHERE t.account_id = ?`, accountID)
+// RootUIDs maps the UID of every ticket's root message to the ticket id;
+// given UIDs, only the roots among them (a few changed messages are looked
+// up without reading every root).
+func (s *Store) RootUIDs(ctx context.Context, accountID int64, only ...uint32) (map[uint32]int64, error) {
+	cond, args := `m.uid IS NOT NULL`, []any{accountID}
+	if len(only) > 0 {
+		list, err := json.Marshal(only)
+		if err != nil {
+			return nil, err
+		}
+		cond = `m.uid IN (SELECT value FROM json_each(?))` // an index lookup per UID
+		args = append(args, string(list))
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT m.uid, t.id FROM messages m
+		JOIN tickets t ON t.id = m.ticket_id AND t.root_message_id = m.message_id
+		WHERE m.account_id = ? AND m.expunged = 0 AND `+cond, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -341,42 +402,47 @@ func (t *Tx) addRefs(m *Message) error {
 	return nil
 }
 
-// ticketsWhere returns the account's tickets that have a message matching
-// cond (an SQL condition on messages m and the JSON array of ids bound to
-// its "?"), lowest number first.
-func (t *Tx) ticketsWhere(accountID int64, cond string, ids []string) ([]*Ticket, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return nil, err
-	}
-	// The unary + keeps SQLite on the matching rows: the account indexes
-	// would read every ticket and message (quadratic over a full sync).
-	rows, err := t.query(`SELECT `+ticketColumns+` FROM tickets t JOIN accounts a ON a.id = t.account_id
-		WHERE +t.account_id = ? AND t.id IN (SELECT m.ticket_id FROM messages m WHERE +m.account_id = ? AND `+cond+`)
-		ORDER BY t.number`, accountID, accountID, string(list))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Ticket
-	for rows.Next() {
-		tk, err := scanTicket(rows)
+// TicketsReferring returns the tickets holding a message that refers to one
+// of ids (by In-Reply-To or References), lowest number first. It looks up
+// ticket ids first (usually there are none) and reads whole tickets only
+// for those found.
+func (t *Tx) TicketsReferring(accountID int64, ids []string) ([]*Ticket, error) {
+	var found []int64
+	for _, id := range ids {
+		// The unary + keeps SQLite on the reference index: the account
+		// index would read every message (quadratic over a full sync).
+		rows, err := t.query(`SELECT DISTINCT m.ticket_id FROM message_refs r JOIN messages m ON m.id = r.message_id
+			WHERE r.ref = ? AND +m.account_id = ? AND m.ticket_id IS NOT NULL`, id, accountID)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, tk)
+		for rows.Next() {
+			var tid int64
+			if err := rows.Scan(&tid); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if !slices.Contains(found, tid) {
+				found = append(found, tid)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
-	return out, rows.Err()
-}
-
-// TicketsReferring returns the tickets holding a message that refers to one
-// of ids (by In-Reply-To or References), lowest number first.
-func (t *Tx) TicketsReferring(accountID int64, ids []string) ([]*Ticket, error) {
-	return t.ticketsWhere(accountID, `m.id IN (SELECT r.message_id FROM message_refs r
-		WHERE r.ref IN (SELECT value FROM json_each(?)))`, ids)
+	out := make([]*Ticket, 0, len(found))
+	for _, id := range found {
+		tk, err := t.ticketWhere(`t.id = ?`, id)
+		if err != nil {
+			return nil, err
+		}
+		if tk != nil {
+			out = append(out, tk)
+		}
+	}
+	slices.SortFunc(out, func(x, y *Ticket) int { return cmp.Compare(x.Number, y.Number) })
+	return out, nil
 }
 
 // MergeTicket moves everything of ticket from (messages, events,
@@ -414,6 +480,12 @@ func (t *Tx) MergeTicket(into, from int64) error {
 		updated = max(updated, (SELECT updated FROM tickets WHERE id = ?)),
 		unread = unread OR (SELECT unread FROM tickets WHERE id = ?)
 		WHERE id = ?`, from, from, from, into); err != nil {
+		return err
+	}
+	if err := t.flushSearch(); err != nil {
+		return err
+	}
+	if err := t.moveSearchRows(into, from); err != nil {
 		return err
 	}
 	_, err = t.exec(`DELETE FROM tickets WHERE id = ?`, from)
