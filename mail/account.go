@@ -67,6 +67,7 @@ type Account struct {
 	Spam SpamOptions
 
 	spamFilter *spam.Filter // loaded by the sync worker on its first pass
+	junk       junkState    // the sync worker's Junk mailbox handling (junk.go)
 }
 
 // endpoint is a parsed server URL.

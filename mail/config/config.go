@@ -1,5 +1,6 @@
 // Package config reads and validates desk's TOML configuration: the staff
-// identity, one or more accounts, and the projects of each account. Every
+// identity, one or more accounts, the projects of each account, and the
+// interface's sections, key remaps and custom commands. Every
 // error names the file, the line and the key; an unknown key is an error
 // with a "did you mean" hint. Secrets are never in the file: a config that
 // names a secret source must not be readable by group or others.
@@ -11,12 +12,14 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 
 	deskmail "desk/mail"
+	"desk/store"
 )
 
 // Config is a validated configuration.
@@ -24,6 +27,13 @@ type Config struct {
 	Path     string
 	Staff    Staff
 	Accounts []*Account // sorted by name
+	// Sections are the [[sections]] tables, in file order.
+	Sections []Section
+	// Keys are the [keys.CONTEXT] remaps, sorted by context and action;
+	// the interface checks the action names (config knows no actions).
+	Keys []KeyRemap
+	// Commands are the [[commands]] tables, in file order.
+	Commands []Command
 }
 
 // Staff is who this desk works as: the author of replies and notes, and the
@@ -61,8 +71,11 @@ type Project struct {
 
 // file mirrors the TOML layout.
 type file struct {
-	Staff    staffTable              `toml:"staff"`
-	Accounts map[string]accountTable `toml:"accounts"`
+	Staff    staffTable                `toml:"staff"`
+	Accounts map[string]accountTable   `toml:"accounts"`
+	Sections []sectionTable            `toml:"sections"`
+	Keys     map[string]map[string]any `toml:"keys"`
+	Commands []commandTable            `toml:"commands"`
 }
 
 type staffTable struct {
@@ -100,6 +113,7 @@ type accountTable struct {
 type spamTable struct {
 	Allow []string `toml:"allow"`
 	Block []string `toml:"block"`
+	Junk  string   `toml:"junk"`
 }
 
 type projectTable struct {
@@ -111,13 +125,13 @@ type projectTable struct {
 
 // Keys of each kind of table, for unknown-key hints.
 var (
-	topKeys     = []string{"staff", "accounts"}
+	topKeys     = []string{"staff", "accounts", "sections", "keys", "commands"}
 	staffKeys   = []string{"name", "address"}
 	accountKeys = []string{"address", "imap", "smtp", "user", "password_cmd", "password_env", "oauth_token_cmd",
 		"ca_file", "tls", "mailbox", "default_project", "support_bot_name", "aliases", "staff_addresses",
 		"authserv_id", "sender", "from_format", "system_header", "system_footer", "max_participants",
 		"sender_per_hour", "project_per_hour", "spam", "projects"}
-	spamKeys    = []string{"allow", "block"}
+	spamKeys    = []string{"allow", "block", "junk"}
 	projectKeys = []string{"name", "staff", "views", "thank_you", "new_note", "closed", "reopen_on_reply", "new_participant"}
 )
 
@@ -234,6 +248,9 @@ func Parse(path string, data []byte) (*Config, error) {
 	if und := md.Undecoded(); len(und) > 0 {
 		return nil, unknownKey(und[0], errAt)
 	}
+	if err := parseUI(cfg, &f, string(data), lines, errAt); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
@@ -246,7 +263,7 @@ func parseAccount(md toml.MetaData, name string, t accountTable, errAt func([]st
 		Staff: t.StaffAddresses, AuthservID: t.AuthservID, Sender: t.Sender,
 		Send: deskmail.SendOptions{FromFormat: t.FromFormat, SystemHeader: t.SystemHeader, SystemFooter: t.SystemFooter,
 			MaxParticipants: t.MaxParticip, SenderPerHour: t.SenderPerHour, ProjectPerHour: t.ProjectPerHour,
-			Projects: map[string]deskmail.ProjectOptions{}}, Spam: deskmail.SpamOptions{Allow: t.Spam.Allow, Block: t.Spam.Block}}
+			Projects: map[string]deskmail.ProjectOptions{}}, Spam: deskmail.SpamOptions{Allow: t.Spam.Allow, Block: t.Spam.Block, Junk: t.Spam.Junk}}
 	for addr, tag := range t.Aliases {
 		if _, ok := t.Projects[tag]; !ok && tag != t.DefaultProject {
 			return nil, errAt(append(at("aliases"), addr), "project %q is not in [accounts.%s.projects]", tag, name)
@@ -325,6 +342,10 @@ func unknownKey(key toml.Key, errAt func([]string, string, ...any) error) error 
 		known = spamKeys
 	case key[0] == "accounts" && len(key) == 5 && key[2] == "projects":
 		known = projectKeys
+	case key[0] == "sections" && len(key) == 2:
+		known = sectionKeys
+	case key[0] == "commands" && len(key) == 2:
+		known = commandKeys
 	}
 	last := key[len(key)-1]
 	if last == "password" && len(key) == 3 && key[0] == "accounts" {
@@ -457,4 +478,201 @@ func Render(staff Staff, a *deskmail.Account) ([]byte, error) {
 		return nil, err
 	}
 	return []byte(b.String()), nil
+}
+
+// Section is one [[sections]] table: a titled query shown as a tab.
+type Section struct {
+	Title string
+	Query string
+	Sort  string // one of SortOrders; "" means the default, "updated"
+	Limit int    // the most tickets the section shows; 0 means no limit
+	Line  int    // where the table starts, for errors found later
+}
+
+// SortOrders are the orders a section may ask for. The list is newest
+// activity first; the store orders by nothing else yet.
+var SortOrders = []string{"updated"}
+
+// KeyRemap is one line of a [keys.CONTEXT] table: the keys an action of
+// the interface is bound to in that context.
+type KeyRemap struct {
+	Context string // "list", "thread", "compose", …
+	Action  string // "reply", "next_section", …
+	Keys    []string
+	Line    int
+}
+
+// Command is one [[commands]] table: a key that runs a shell command built
+// from a text/template over the ticket's fields.
+type Command struct {
+	Key  string
+	Name string
+	Run  string
+	Line int
+}
+
+type sectionTable struct {
+	Title string `toml:"title"`
+	Query string `toml:"query"`
+	Sort  string `toml:"sort,omitempty"`
+	Limit int    `toml:"limit,omitzero"`
+}
+
+type commandTable struct {
+	Key  string `toml:"key"`
+	Name string `toml:"name"`
+	Run  string `toml:"run"`
+}
+
+var (
+	sectionKeys = []string{"title", "query", "sort", "limit"}
+	commandKeys = []string{"key", "name", "run"}
+)
+
+// ErrorAt is a configuration error at line of the file, for checks made
+// outside this package (the interface checks key remaps).
+func (c *Config) ErrorAt(line int, key, msg string) error {
+	return &Error{Path: c.Path, Line: line, Key: key, Msg: msg}
+}
+
+// parseUI checks and copies the interface's tables: sections, key remaps
+// and custom commands.
+func parseUI(cfg *Config, f *file, text string, lines map[string]int, errAt func([]string, string, ...any) error) error {
+	sectionLines, commandLines := tableLines(text, "sections"), tableLines(text, "commands")
+	at := func(lines []int, i int) int {
+		if i < len(lines) {
+			return lines[i]
+		}
+		return 0
+	}
+	titles := map[string]bool{}
+	for i, t := range f.Sections {
+		line := at(sectionLines, i)
+		fail := func(key, format string, args ...any) error {
+			return &Error{Path: cfg.Path, Line: line, Key: "sections." + key, Msg: fmt.Sprintf(format, args...)}
+		}
+		title := strings.TrimSpace(t.Title)
+		switch {
+		case title == "":
+			return fail("title", "a section needs a title")
+		case titles[strings.ToLower(title)]:
+			return fail("title", "section %q is defined twice", title)
+		case t.Limit < 0:
+			return fail("limit", "want a positive number of tickets, or no limit")
+		}
+		titles[strings.ToLower(title)] = true
+		if _, err := store.ParseQuery(t.Query); err != nil {
+			return fail("query", "%q: %v", t.Query, err)
+		}
+		if t.Sort != "" && !slices.Contains(SortOrders, t.Sort) {
+			return fail("sort", "unknown order %q (orders: %s)", t.Sort, strings.Join(SortOrders, ", "))
+		}
+		cfg.Sections = append(cfg.Sections, Section{Title: title, Query: t.Query, Sort: t.Sort, Limit: t.Limit, Line: line})
+	}
+	for i, t := range f.Commands {
+		line := at(commandLines, i)
+		fail := func(key, format string, args ...any) error {
+			return &Error{Path: cfg.Path, Line: line, Key: "commands." + key, Msg: fmt.Sprintf(format, args...)}
+		}
+		switch {
+		case t.Key == "":
+			return fail("key", "a command needs a key")
+		case strings.TrimSpace(t.Run) == "":
+			return fail("run", "a command needs a shell command to run")
+		}
+		name := t.Name
+		if name == "" {
+			name = t.Run
+		}
+		cfg.Commands = append(cfg.Commands, Command{Key: t.Key, Name: name, Run: t.Run, Line: line})
+	}
+	contexts := make([]string, 0, len(f.Keys))
+	for ctx := range f.Keys {
+		contexts = append(contexts, ctx)
+	}
+	sort.Strings(contexts)
+	for _, ctx := range contexts {
+		actions := make([]string, 0, len(f.Keys[ctx]))
+		for a := range f.Keys[ctx] {
+			actions = append(actions, a)
+		}
+		sort.Strings(actions)
+		for _, a := range actions {
+			key := []string{"keys", ctx, a}
+			keys, ok := stringList(f.Keys[ctx][a])
+			if !ok || len(keys) == 0 {
+				return errAt(key, `want a key or a list of keys, e.g. "R" or ["R", "ctrl+r"]`)
+			}
+			cfg.Keys = append(cfg.Keys, KeyRemap{Context: ctx, Action: a, Keys: keys, Line: lines[strings.Join(key, ".")]})
+		}
+	}
+	return nil
+}
+
+// stringList is v as a list of non-empty strings: a string or an array of
+// strings.
+func stringList(v any) ([]string, bool) {
+	switch v := v.(type) {
+	case string:
+		return []string{v}, v != ""
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok || s == "" {
+				return nil, false
+			}
+			out = append(out, s)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// tableLines are the lines of each [[name]] header of a TOML text, in
+// order: the place of each table of an array of tables.
+func tableLines(text, name string) []int {
+	var lines []int
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if inner, ok := strings.CutPrefix(line, "[["); ok {
+			if inner, _, ok = strings.Cut(inner, "]]"); ok && strings.TrimSpace(inner) == name {
+				lines = append(lines, i+1)
+			}
+		}
+	}
+	return lines
+}
+
+// AppendSection adds s as a [[sections]] table at the end of the file at
+// path. The rest of the file, its comments and its mode are kept: the text
+// is appended, never rewritten, and only once the whole file with it still
+// parses.
+func AppendSection(path string, s Section) error {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var add strings.Builder
+	if len(old) > 0 && !strings.HasSuffix(string(old), "\n") {
+		add.WriteString("\n")
+	}
+	add.WriteString("\n[[sections]]\n")
+	enc := toml.NewEncoder(&add)
+	if err := enc.Encode(sectionTable{Title: s.Title, Query: s.Query, Sort: s.Sort, Limit: s.Limit}); err != nil {
+		return err
+	}
+	text := add.String()
+	if _, err := Parse(path, append(append([]byte{}, old...), text...)); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

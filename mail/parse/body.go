@@ -429,16 +429,21 @@ func decodeBase64(b []byte) (out []byte, clean bool) {
 
 // decodeCharset converts text in charset cs to UTF-8. Text in an unknown
 // charset, or that is not valid in its charset, is kept if it is valid
-// UTF-8 and read as windows-1252 otherwise.
+// UTF-8 and read by read8bit (a CJK charset it plausibly is in, or
+// windows-1252) otherwise.
 func (p *parser) decodeCharset(cs string, b []byte) string {
 	cs = strings.ToLower(strings.Trim(cs, " \t\"'"))
 	switch cs {
 	case "", "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "ansi-x3.4-1968":
+		if s, ok := readISO2022JP(b); ok {
+			return s
+		}
 		if isUTF8(string(b)) {
 			return string(b)
 		}
-		p.warnf("text is not valid UTF-8: read as windows-1252")
-		return windows1252(b)
+		s, guessed := read8bit(b)
+		p.warnf("text is not valid UTF-8: read as %s", guessed)
+		return s
 	case "utf-7", "utf7", "unicode-1-1-utf-7", "csunicode11utf7":
 		s, ok := decodeUTF7(b)
 		if !ok {
@@ -452,8 +457,9 @@ func (p *parser) decodeCharset(cs string, b []byte) string {
 			p.warnf("unknown charset %s: shown as received", quote(cs))
 			return string(b)
 		}
-		p.warnf("unknown charset %s: read as windows-1252", quote(cs))
-		return windows1252(b)
+		s, guessed := read8bit(b)
+		p.warnf("unknown charset %s: read as %s", quote(cs), guessed)
+		return s
 	}
 	out, err := io.ReadAll(r)
 	if err != nil {

@@ -3,7 +3,8 @@
 // whether the mail is automated.
 //
 // Parse never fails and never panics. What cannot be decoded is kept as
-// received (or read as windows-1252 when it is not UTF-8) and described in
+// received (or, when it is not UTF-8, read in the CJK charset it plausibly
+// is in or as windows-1252) and described in
 // Message.Warnings. Every string in a Message is valid UTF-8, but none is
 // made safe for a terminal: pass them through tui/sanitize before display.
 package parse
@@ -215,7 +216,8 @@ func firstLine(b []byte) []byte {
 }
 
 // value returns the first field named key, unfolded and as valid UTF-8. Raw
-// 8-bit bytes that are not UTF-8 are read as windows-1252.
+// 8-bit bytes that are not UTF-8 are read by read8bit (a CJK charset they
+// plausibly are in, or windows-1252).
 func (p *parser) value(h mail.Header, key string) string {
 	return p.fixHeader(key, h.Get(key))
 }
@@ -225,8 +227,9 @@ func (p *parser) fixHeader(key, v string) string {
 	if isUTF8(v) {
 		return v
 	}
-	p.warnf("%s: not UTF-8, read as windows-1252", key)
-	return windows1252([]byte(v))
+	s, guessed := read8bit([]byte(v))
+	p.warnf("%s: not UTF-8, read as %s", key, guessed)
+	return s
 }
 
 // line returns the decoded text of the field key on a single line.

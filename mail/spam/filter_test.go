@@ -137,3 +137,30 @@ func TestChooseThreshold(t *testing.T) {
 		t.Errorf("1001 ham: threshold %v with %+v, want 0.5 with the spam-like ham as the only error", th, m)
 	}
 }
+
+// TestScoreConcurrent: ingest may score from several goroutines while a
+// sync pass trains; under -race this shows Score is safe for that, and
+// every reader sees a whole state (a spam message never scores as ham).
+func TestScoreConcurrent(t *testing.T) {
+	f := trained(50, 50)
+	spam := synthetic(true, 1)[0]
+	done := make(chan float64)
+	for range 4 {
+		go func() {
+			lowest := 1.0
+			for range 200 {
+				lowest = min(lowest, f.Score(spam))
+			}
+			done <- lowest
+		}()
+	}
+	for i, toks := range synthetic(false, 100) {
+		f.Add(toks, false, 1)
+		f.Add(synthetic(true, 100)[i], true, 1)
+	}
+	for range 4 {
+		if s := <-done; s < 0.9 {
+			t.Errorf("a concurrent reader scored spam %.4f", s)
+		}
+	}
+}

@@ -42,12 +42,13 @@ func TestTokensCJKBigrams(t *testing.T) {
 func TestTokensHeaderAndStructure(t *testing.T) {
 	raw := "From: \"Big Winner\" <promo@casino.example>\r\n" +
 		"Received: from mx.casino.example (mx.casino.example [192.0.2.7])\r\n\tby mail.desk.test with ESMTP id 1\r\n" +
-		"X-Mailer: MassMailer 5\r\nSubject: =?utf-8?q?Gro=C3=9Fer_Gewinn?=\r\n" +
+		"X-Mailer: MassMailer 5\r\nSubject: =?utf-8?q?Gro=C3=9Fer_Gewinn?= =?GB2312?B?0rvN+A==?=\r\n" +
 		"Content-Type: multipart/alternative; boundary=b\r\n\r\n" +
-		"--b\r\nContent-Type: text/html\r\n\r\n<html><font color=red>Claim it!</font></html>\r\n--b--\r\n"
+		"--b\r\nContent-Type: text/html; Charset=\"Big5\"\r\n\r\n<html><font color=red>Claim it!</font></html>\r\n--b--\r\n"
 	got := Tokens(ParseDoc([]byte(raw)))
 	for _, w := range []string{"h:x-mailer", "x-mailer:massmailer", "received:mx.casino.example", "received:192.0.2.7",
-		"from:promo@", "from:@casino.example", "from:winner", "subject:großer", "tag:font", "part:text/html", "claim"} {
+		"from:promo@", "from:@casino.example", "from:winner", "subject:großer", "tag:font", "part:text/html", "claim",
+		"charset:utf-8", "charset:gb2312", "charset:big5"} {
 		if !slices.Contains(got, w) {
 			t.Errorf("missing token %q in %q", w, got)
 		}

@@ -1,0 +1,180 @@
+package mail
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/emersion/go-imap/v2"
+
+	"desk/store"
+)
+
+// JunkAuto as the junk setting means the mailbox the server marks
+// \Junk (RFC 6154 SPECIAL-USE).
+const JunkAuto = "auto"
+
+// The Junk mailbox (SpamOptions.Junk). A root that staff marked spam is
+// moved there once its $Desk-Spam keyword is on the server, and MOVE keeps
+// the keyword; a root marked not spam that is there is given $Desk-Ham and
+// moved back.
+//
+// A teammate's client only sees the root leave the desk mailbox, which an
+// ordinary expunge would turn into a ticket left open in its queue. So
+// every client looks in Junk for the Message-ID of each root that left the
+// mailbox of a ticket not marked spam: found there, the ticket is marked
+// spam, whoever moved it (a teammate's desk or someone's mail client), and
+// trained as such; found there while marked not spam here, it is moved
+// back. A root that comes back is the same message again (store.ClaimUID),
+// so its keywords are read as before. Nothing depends on which client
+// syncs first.
+
+// junkState is what the sync worker keeps of the Junk handling between
+// passes.
+type junkState struct {
+	resolved bool   // mailbox was looked up (for JunkAuto)
+	mailbox  string // the Junk mailbox's name; "" when there is none
+	// looked maps a ticket whose root left the mailbox to its spam mark
+	// when it was last looked for in Junk and not found; it is looked
+	// for again when the mark changes.
+	looked map[int64]string
+}
+
+// syncJunk moves the roots of tickets marked spam to Junk, and looks in
+// Junk for roots that left the mailbox (see above). It runs after the
+// keywords are pushed. IMAP errors of the Junk mailbox are logged, not
+// returned: they must not stop the rest of the sync.
+func (w *worker) syncJunk(ctx context.Context, c *conn) error {
+	if w.acct.Spam.Junk == "" {
+		return nil
+	}
+	roots, err := w.svc.st.JunkRoots(ctx, w.row.ID)
+	if err != nil {
+		return err
+	}
+	st := &w.acct.junk
+	var move imap.UIDSet
+	var look []store.JunkRoot
+	for _, r := range roots {
+		if r.UID != 0 {
+			move.AddNum(imap.UID(r.UID))
+		} else if mark, ok := st.looked[r.TicketID]; !ok || mark != r.Mark {
+			look = append(look, r)
+		}
+	}
+	if len(move) == 0 && len(look) == 0 {
+		return nil
+	}
+	junk, err := w.junkMailbox(c)
+	if err != nil || junk == "" || junk == w.acct.Mailbox {
+		return err
+	}
+	if len(move) > 0 {
+		if _, err := c.Move(move, junk).Wait(); err != nil {
+			w.log.Warn("spam: moving to the Junk mailbox failed", "account", w.acct.Name, "mailbox", junk, "err", err)
+		} else {
+			w.log.Info("spam: moved to the Junk mailbox", "account", w.acct.Name, "mailbox", junk, "uids", move.String())
+		}
+	}
+	if len(look) == 0 {
+		return nil
+	}
+	spam, err := w.lookInJunk(ctx, junk, look)
+	if err != nil {
+		w.log.Warn("spam: reading the Junk mailbox failed", "account", w.acct.Name, "mailbox", junk, "err", err)
+	}
+	if len(spam) == 0 {
+		return nil
+	}
+	err = w.svc.st.Update(ctx, func(tx *store.Tx) error {
+		for _, id := range spam {
+			if _, err := tx.ApplySpamMark(id, store.SpamMarkSpam); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		w.log.Info("spam: tickets whose root is in the Junk mailbox marked spam", "account", w.acct.Name, "count", len(spam))
+		w.svc.emit(store.TicketsChanged{Account: w.acct.Name})
+	}
+	return err
+}
+
+// junkMailbox is the name of the account's Junk mailbox: the configured
+// one, or with JunkAuto the one the server marks \Junk ("" and a warning
+// when it marks none).
+func (w *worker) junkMailbox(c *conn) (string, error) {
+	st := &w.acct.junk
+	if w.acct.Spam.Junk != JunkAuto {
+		return w.acct.Spam.Junk, nil
+	}
+	if st.resolved {
+		return st.mailbox, nil
+	}
+	boxes, err := c.List("", "*", &imap.ListOptions{ReturnSpecialUse: true}).Collect()
+	if err != nil {
+		return "", fmt.Errorf("imap: list: %w", err)
+	}
+	st.resolved = true
+	for _, b := range boxes {
+		if slices.Contains(b.Attrs, imap.MailboxAttrJunk) {
+			st.mailbox = b.Mailbox
+			return st.mailbox, nil
+		}
+	}
+	w.log.Warn(`spam: junk = "auto" but the server marks no mailbox \Junk; not moving spam`, "account", w.acct.Name)
+	return "", nil
+}
+
+// lookInJunk searches the Junk mailbox, in a second session, for each
+// root: it moves back those of tickets marked not spam and returns the
+// tickets not marked whose root is there. A root not found is not looked
+// for again until its ticket's mark changes.
+func (w *worker) lookInJunk(ctx context.Context, junk string, roots []store.JunkRoot) (spam []int64, err error) {
+	jc, err := w.dialIMAP(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer jc.Close()
+	if _, err := jc.Select(junk, nil).Wait(); err != nil {
+		return nil, fmt.Errorf("imap: select %s: %w", junk, err)
+	}
+	st := &w.acct.junk
+	if st.looked == nil {
+		st.looked = map[int64]string{}
+	}
+	var back imap.UIDSet
+	for _, r := range roots {
+		found, err := jc.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{
+			{Key: "Message-ID", Value: "<" + r.MessageID + ">"}}}, nil).Wait()
+		if err != nil {
+			return spam, fmt.Errorf("imap: search %s: %w", junk, err)
+		}
+		uids := found.AllUIDs()
+		switch {
+		case len(uids) == 0:
+			st.looked[r.TicketID] = r.Mark
+		case r.Mark == store.SpamMarkHam:
+			back.AddNum(uids...)
+		default:
+			spam = append(spam, r.TicketID)
+		}
+	}
+	if len(back) > 0 {
+		for _, f := range []*imap.StoreFlags{
+			{Op: imap.StoreFlagsDel, Silent: true, Flags: []imap.Flag{store.KeywordSpam}},
+			{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{store.KeywordHam}},
+		} {
+			if err := jc.Store(back, f, nil).Close(); err != nil {
+				return spam, fmt.Errorf("imap: store in %s: %w", junk, err)
+			}
+		}
+		if _, err := jc.Move(back, w.acct.Mailbox).Wait(); err != nil {
+			return spam, fmt.Errorf("imap: move back from %s: %w", junk, err)
+		}
+		w.log.Info("spam: moved mail marked not spam back from the Junk mailbox", "account", w.acct.Name, "uids", back.String())
+	}
+	_ = jc.Logout().Wait()
+	return spam, nil
+}

@@ -1,0 +1,166 @@
+//go:build spamcv
+
+package spam
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestCVReport prints the cross-validated figures of the filter as built,
+// on the training 70 % of the corpus only: the tool with which every
+// choice of the tokenizer and the parameters was made (docs/spam.md). It
+// never reads the test part. Run:
+//
+//	go test -tags spamcv -run CVReport -v ./mail/spam/
+func TestCVReport(t *testing.T) {
+	var ham, spam [][]string
+	var hamNames, spamNames []string
+	start := time.Now()
+	n := 0
+	for _, m := range loadCorpus(t) {
+		if !inTraining(m.name) {
+			continue
+		}
+		toks := Tokens(ParseDoc(m.raw))
+		n++
+		if m.spam {
+			spam, spamNames = append(spam, toks), append(spamNames, m.name)
+		} else {
+			ham, hamNames = append(ham, toks), append(hamNames, m.name)
+		}
+	}
+	perMsg := time.Since(start) / time.Duration(n)
+	threshold, cv := ChooseThreshold(ham, spam, CVFolds)
+	t.Logf("training part: %d ham, %d spam; parse+tokenise %v/msg", len(ham), len(spam), perMsg)
+	t.Logf("chosen threshold %.4g: FP %d FN %d FPR %.4f recall %.4f F1 %.4f",
+		threshold, cv.FP, cv.FN, cv.FPR(), cv.Recall(), cv.F1())
+	hamScores, spamScores := foldScores(ham, spam, CVFolds)
+	for _, g := range thresholdGrid {
+		m := metricsAt(hamScores, spamScores, g)
+		t.Logf("  at %-7g FP %2d FN %3d F1 %.4f", g, m.FP, m.FN, m.F1())
+	}
+	sep := separationOf(hamScores, spamScores)
+	t.Logf("spam above the highest ham (%.4f): %d of %d; mean log loss %.4f", sep.top, sep.above, len(spam), sep.logLoss)
+	type scored struct {
+		name  string
+		score float64
+	}
+	var worstHam, worstSpam []scored
+	for i, s := range hamScores {
+		worstHam = append(worstHam, scored{hamNames[i], s})
+	}
+	for i, s := range spamScores {
+		worstSpam = append(worstSpam, scored{spamNames[i], s})
+	}
+	slices.SortFunc(worstHam, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
+	slices.SortFunc(worstSpam, func(a, b scored) int { return cmp.Compare(a.score, b.score) })
+	for _, s := range worstHam[:5] {
+		t.Logf("  ham  %.4f %s", s.score, s.name)
+	}
+	for _, s := range worstSpam[:14] {
+		t.Logf("  spam %.4f %s", s.score, s.name)
+	}
+}
+
+// TestCVRule judges threshold rules as the split judges the filter: for
+// each of 5 outer folds of the training part, the rule chooses a cut-off
+// by its own 5-fold cross-validation on the other 4, and the outer fold is
+// scored by a filter trained on those 4.
+func TestCVRule(t *testing.T) {
+	ham, spam := trainingTokens(t)
+	rules := map[string]func(h, s [][]string) float64{
+		"margin": func(h, s [][]string) float64 { t, _ := ChooseThreshold(h, s, CVFolds); return t },
+		"recall97": func(h, s [][]string) float64 {
+			hs, ss := foldScores(h, s, CVFolds)
+			best, _ := ChooseThreshold(h, s, CVFolds)
+			for _, g := range thresholdGrid {
+				if m := metricsAt(hs, ss, g); g > best && m.Recall() >= 0.97 && m.FPR() <= MaxFPR {
+					best = g
+				}
+			}
+			return best
+		},
+	}
+	const k = 5
+	for name, rule := range rules {
+		var all Metrics
+		var chosen []float64
+		for fold := range k {
+			var trH, trS, teH, teS [][]string
+			for i, x := range ham {
+				if i%k == fold {
+					teH = append(teH, x)
+				} else {
+					trH = append(trH, x)
+				}
+			}
+			for i, x := range spam {
+				if i%k == fold {
+					teS = append(teS, x)
+				} else {
+					trS = append(trS, x)
+				}
+			}
+			th := rule(trH, trS)
+			chosen = append(chosen, th)
+			f := New()
+			for _, x := range trH {
+				f.Add(x, false, 1)
+			}
+			for _, x := range trS {
+				f.Add(x, true, 1)
+			}
+			for _, x := range teH {
+				all.Count(false, f.Score(x) >= th)
+			}
+			for _, x := range teS {
+				all.Count(true, f.Score(x) >= th)
+			}
+		}
+		t.Logf("%-9s cut-offs %v: FP %d FN %d FPR %.4f recall %.4f F1 %.4f", name, chosen, all.FP, all.FN, all.FPR(), all.Recall(), all.F1())
+	}
+}
+
+// trainingTokens are the tokens of the training part's ham and spam.
+func trainingTokens(t *testing.T) (ham, spam [][]string) {
+	for _, m := range loadCorpus(t) {
+		if inTraining(m.name) {
+			toks := Tokens(ParseDoc(m.raw))
+			if m.spam {
+				spam = append(spam, toks)
+			} else {
+				ham = append(ham, toks)
+			}
+		}
+	}
+	return ham, spam
+}
+
+// separation measures how far apart held-out scores of ham and spam lie,
+// whatever the threshold.
+type separation struct {
+	top, second float64 // the highest and second-highest ham score
+	above       int     // spam scoring above every ham
+	logLoss     float64 // mean log loss of the scores as probabilities
+}
+
+// separationOf is the separation of held-out ham and spam scores.
+func separationOf(hamScores, spamScores []float64) separation {
+	sorted := slices.Sorted(slices.Values(hamScores))
+	sep := separation{top: sorted[len(sorted)-1], second: sorted[len(sorted)-2]}
+	for _, s := range spamScores {
+		if s > sep.top {
+			sep.above++
+		}
+		sep.logLoss -= math.Log(max(s, 1e-9))
+	}
+	for _, s := range hamScores {
+		sep.logLoss -= math.Log(max(1-s, 1e-9))
+	}
+	sep.logLoss /= float64(len(hamScores) + len(spamScores))
+	return sep
+}
