@@ -56,10 +56,17 @@ var commands = cli.Table{
 	},
 	Files: "$XDG_CONFIG_HOME/desk/config.toml   configuration (mode 0600)\n" +
 		"$XDG_CONFIG_HOME/desk/authorized_keys   staff keys for desk serve\n" +
+		"$XDG_CONFIG_HOME/desk/macros/NAME.md   macros (M in the TUI, ctrl+o in the composer)\n" +
 		"$XDG_DATA_HOME/desk/desk.db   the store\n" +
 		"$XDG_STATE_HOME/desk/desk.log   the log",
 	Commands: []cli.Command{
 		{Summary: "open the TUI on the configured accounts (syncs in the background)",
+			Details: "The config may add [[sections]] (title, query, optional limit), remap keys per context " +
+				"([keys.list] reply = \"R\"; contexts list, thread, compose, confirm, prompt, search; actions as ? names them) " +
+				"and bind [[commands]] (key, name, run: a sh -c line with {{.Number}}, {{.Requester}}, {{.Subject}}… " +
+				"passed as quoted variables, never as shell text; not over SSH or --readonly). Macros are files " +
+				"macros/NAME.md beside the config: a header between --- lines (status, assignee, labels, kind), then the body; " +
+				":macro NAME applies one, :save NAME keeps the current query as a section in the config.",
 			Flags: []cli.Flag{{Name: "readonly", Usage: "observe: change and send nothing"}}},
 		{Name: "init", Summary: "write a config file, asking for the account and testing the connection first",
 			Details: "Asks for the desk address, the IMAP and SMTP servers (with defaults for Gmail, Microsoft 365 and Fastmail), " +
@@ -359,8 +366,18 @@ func viewsAndStaff(cfg *config.Config) ([]tui.Section, []string) {
 			}
 		}
 	}
-	if len(sections) > 0 {
+	if len(sections) > 0 || len(cfg.Sections) > 0 {
 		sections = append(tui.DefaultSections(), sections...)
+	}
+	// [[sections]] come last; one titled like a default replaces it.
+	for _, cs := range cfg.Sections {
+		sec := tui.Section{Title: cs.Title, Query: cs.Query, Sort: cs.Sort, Limit: cs.Limit}
+		i := slices.IndexFunc(sections, func(s tui.Section) bool { return strings.EqualFold(s.Title, cs.Title) })
+		if i >= 0 {
+			sections[i] = sec
+		} else {
+			sections = append(sections, sec)
+		}
 	}
 	names := make([]string, 0, len(staff))
 	for n := range staff {
@@ -383,6 +400,10 @@ func runTUI(c common) error {
 			"Set up a real mailbox (tests the login first):  desk init\n"+
 			"Or write %s (mode 0600), e.g.:\n\n%s", filepath.Join(xdgDir("XDG_CONFIG_HOME", ".config"), "desk", "config.toml"), exampleConfig)
 	}
+	var opts tui.Options
+	if err := configureTUI(s, &opts); err != nil {
+		return err
+	}
 	st, err := s.openStore(len(s.accounts) == 0)
 	if err != nil {
 		return err
@@ -398,9 +419,39 @@ func runTUI(c common) error {
 	}
 	log, closeLog := logger(c.debug)
 	defer closeLog()
-	sections, staff := viewsAndStaff(s.cfg)
-	return interactive(st, s.accounts, tui.Options{Author: staffName(s.cfg), Title: title, Offline: len(s.accounts) == 0,
-		ReadOnly: c.readonly, Sections: sections, Staff: staff}, log)
+	opts.Sections, opts.Staff = viewsAndStaff(s.cfg)
+	opts.Author, opts.Title, opts.Offline, opts.ReadOnly = staffName(s.cfg), title, len(s.accounts) == 0, c.readonly
+	return interactive(st, s.accounts, opts, log)
+}
+
+// configureTUI applies the config's key remaps and custom commands (an
+// error names the config line) and, with a config file, its macro folder
+// and the :save writer.
+func configureTUI(s *setup, opts *tui.Options) error {
+	cfg := s.cfg
+	remaps := make([]tui.Remap, len(cfg.Keys))
+	for i, k := range cfg.Keys {
+		remaps[i] = tui.Remap{Context: k.Context, Action: k.Action, Keys: k.Keys, Line: k.Line}
+	}
+	cmds := make([]tui.Command, len(cfg.Commands))
+	for i, c := range cfg.Commands {
+		cmds[i] = tui.Command{Key: c.Key, Name: c.Name, Run: c.Run, Line: c.Line}
+	}
+	keys, err := tui.NewKeys(remaps, cmds)
+	var ke *tui.KeyError
+	if errors.As(err, &ke) {
+		return usageErr("config %v", cfg.ErrorAt(ke.Line, ke.Key, ke.Msg))
+	} else if err != nil {
+		return err
+	}
+	opts.Keys = keys
+	if s.haveFile {
+		opts.MacroDir = filepath.Join(filepath.Dir(cfg.Path), "macros")
+		opts.SaveSection = func(sec tui.Section) error {
+			return config.AppendSection(cfg.Path, config.Section{Title: sec.Title, Query: sec.Query, Sort: sec.Sort, Limit: sec.Limit})
+		}
+	}
+	return nil
 }
 
 // interactive runs the TUI with the accounts syncing in the background.
@@ -1037,6 +1088,12 @@ func runServe(c common, args []string) error {
 	if err != nil {
 		return err
 	}
+	var session tui.Options // the config's sections, staff, keys and macros
+	if err := configureTUI(s, &session); err != nil {
+		return err
+	}
+	session.SaveSection = nil // a session never writes the server's config file
+	session.Sections, session.Staff = viewsAndStaff(s.cfg)
 	st, err := s.openStore(len(s.accounts) == 0)
 	if err != nil {
 		return err
@@ -1053,7 +1110,7 @@ func runServe(c common, args []string) error {
 	}
 	defer ln.Close()
 	srv, err := serve.New(serve.Options{Store: st, HostKeyPath: *hostKey, AuthorizedKeys: *authKeys,
-		IdleTimeout: *idle, Title: "desk — " + ln.Addr().String(), Log: log})
+		IdleTimeout: *idle, Title: "desk — " + ln.Addr().String(), Log: log, Session: session})
 	if err != nil {
 		return usageErr("%v", err)
 	}

@@ -320,8 +320,8 @@ func (m *model) click(msg tea.MouseClickMsg) tea.Cmd {
 		return nil
 	}
 	row := m.offset + msg.Y - listHeaderLines
-	if msg.Y < listHeaderLines || row >= m.total {
-		return nil
+	if msg.Y < listHeaderLines || row >= m.total || msg.Y >= listHeaderLines+m.listRows() || msg.X >= m.listWidth() {
+		return nil // the column names, past the rows, or the preview
 	}
 	if row == m.cursor {
 		if r, ok := m.current(); ok {

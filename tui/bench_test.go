@@ -75,11 +75,12 @@ func BenchmarkFirstFrame(b *testing.B) {
 }
 
 // drive sends msg and runs the Cmds it starts concurrently, as the
-// program does. It returns the time to the first complete frame: the
-// key's own update drawn when that shows no row or thread still loading,
-// else the first list or thread read applied and drawn. Read-ahead and
-// counts finish afterwards, untimed.
-func drive(h *harness, msg tea.Msg) time.Duration {
+// program does. It returns the time to the key's own frame (the cursor
+// moved) and to the first complete frame: the key's own frame when that
+// shows no row, thread or preview still loading, else the first list,
+// thread or preview read applied and drawn. Read-ahead and counts finish
+// afterwards, untimed.
+func drive(h *harness, msg tea.Msg) (frame, complete time.Duration) {
 	start := time.Now()
 	_, cmd := h.m.Update(msg)
 	results := make(chan tea.Msg, 64)
@@ -93,6 +94,7 @@ func drive(h *harness, msg tea.Msg) time.Duration {
 	launch(cmd)
 	view := h.m.View().Content
 	elapsed := time.Since(start)
+	frame = elapsed
 	// The frame is complete unless it waits for rows or a thread.
 	waiting := pending > 0 && (strings.Contains(view, "  …\n") || strings.Contains(view, "loading…"))
 	for pending > 0 {
@@ -108,7 +110,7 @@ func drive(h *harness, msg tea.Msg) time.Duration {
 			_, next := h.m.Update(r)
 			launch(next)
 			switch r.(type) {
-			case listLoadedMsg, threadLoadedMsg:
+			case listLoadedMsg, threadLoadedMsg, previewLoadedMsg:
 				if waiting {
 					_ = h.m.View()
 					elapsed, waiting = time.Since(start), false
@@ -116,35 +118,49 @@ func drive(h *harness, msg tea.Msg) time.Duration {
 			}
 		}
 	}
-	return elapsed
+	return frame, elapsed
 }
 
 // BenchmarkKeys is keypress to rendered frame, including the store reads
 // the key starts (a new window, a thread, a section).
 func BenchmarkKeys(b *testing.B) {
 	for _, tc := range []struct {
-		name string
-		keys []tea.KeyPressMsg
+		name    string
+		keys    []tea.KeyPressMsg
+		preview int // the window width with the preview pane on; 0: off
 	}{
-		{"move", []tea.KeyPressMsg{keyDown}},
-		{"page", []tea.KeyPressMsg{{Code: tea.KeyPgDown}}},
-		{"open", []tea.KeyPressMsg{keyEnter, keyEsc}},
-		{"section", []tea.KeyPressMsg{keyTab}},
-		{"mark", []tea.KeyPressMsg{keySpace}},
+		{"move", []tea.KeyPressMsg{keyDown}, 0},
+		{"move-with-preview", []tea.KeyPressMsg{keyDown}, 80},
+		{"move-with-preview-beside", []tea.KeyPressMsg{keyDown}, 160},
+		{"page", []tea.KeyPressMsg{{Code: tea.KeyPgDown}}, 0},
+		{"open", []tea.KeyPressMsg{keyEnter, keyEsc}, 0},
+		{"section", []tea.KeyPressMsg{keyTab}, 0},
+		{"mark", []tea.KeyPressMsg{keySpace}, 0},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			h, _ := benchModel(b)
-			var times []time.Duration
+			if tc.preview > 0 {
+				h.send(tea.WindowSizeMsg{Width: tc.preview, Height: 24 * tc.preview / 80})
+				h.send(keyOf('p'))
+			}
+			var frames, times []time.Duration
 			for b.Loop() {
 				for _, k := range tc.keys {
-					times = append(times, drive(h, k))
+					frame, complete := drive(h, k)
+					frames, times = append(frames, frame), append(times, complete)
 				}
 			}
-			sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-			b.ReportMetric(float64(times[len(times)*99/100].Microseconds())/1000, "p99-ms")
-			b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(percentileMS(times, 99), "p99-ms")
+			b.ReportMetric(percentileMS(times, 50), "p50-ms")
+			b.ReportMetric(percentileMS(frames, 99), "key-frame-p99-ms")
 		})
 	}
+}
+
+// percentileMS is the p-th percentile of times, in milliseconds.
+func percentileMS(times []time.Duration, p int) float64 {
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	return float64(times[len(times)*p/100].Microseconds()) / 1000
 }
 
 // rssMB is the resident memory of this process, from /proc.

@@ -125,6 +125,15 @@ type listRequest struct {
 	start, size  int
 	keep         int64 // a ticket to find, so the window can be read around it
 	before       int   // rows to read above the kept ticket
+	limit        int   // the section's most tickets; 0 means all
+}
+
+// capped is n tickets of a section that shows at most limit (0: all).
+func capped(n, limit int) int {
+	if limit > 0 {
+		return min(n, limit)
+	}
+	return n
 }
 
 // loadList finds the kept ticket and reads a window of a section.
@@ -137,11 +146,14 @@ func loadList(st *store.Store, r listRequest) tea.Cmd {
 			if msg.keepAt, msg.err = st.TicketIndex(ctx, r.query, r.env, r.keep); msg.err != nil {
 				return msg
 			}
+			if r.limit > 0 && msg.keepAt >= r.limit {
+				msg.keepAt = -1 // beyond the section's limit
+			}
 			if msg.keepAt >= 0 && (msg.keepAt < r.start || msg.keepAt >= r.start+r.size) {
 				msg.start = max(msg.keepAt-r.before, 0)
 			}
 		}
-		ts, err := st.QueryTickets(ctx, r.query, r.env, msg.start, r.size)
+		ts, err := st.QueryTickets(ctx, r.query, r.env, msg.start, capped(msg.start+r.size, r.limit)-msg.start)
 		msg.rows, msg.err = ticketRows(ts), err
 		return msg
 	}
@@ -153,12 +165,12 @@ func countSection(st *store.Store, r listRequest) tea.Cmd {
 		ctx, cancel := dbContext()
 		defer cancel()
 		n, err := st.CountTickets(ctx, r.query, r.env)
-		return countLoadedMsg{seq: r.seq, section: r.section, text: r.text, total: n, err: err}
+		return countLoadedMsg{seq: r.seq, section: r.section, text: r.text, total: capped(n, r.limit), err: err}
 	}
 }
 
-// loadCounts counts every section.
-func loadCounts(st *store.Store, seq int, qs []*store.Query, env store.QueryEnv) tea.Cmd {
+// loadCounts counts every section, each up to its limit.
+func loadCounts(st *store.Store, seq int, qs []*store.Query, limits []int, env store.QueryEnv) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := dbContext()
 		defer cancel()
@@ -167,7 +179,7 @@ func loadCounts(st *store.Store, seq int, qs []*store.Query, env store.QueryEnv)
 			msg.counts[i] = -1
 			if q != nil {
 				if n, err := st.CountTickets(ctx, q, env); err == nil {
-					msg.counts[i] = n
+					msg.counts[i] = capped(n, limits[i])
 				}
 			}
 		}
@@ -211,36 +223,18 @@ func loadThread(st *store.Store, seq int, ref ticketRef) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := dbContext()
 		defer cancel()
-		t, err := resolveTicket(ctx, st, ref)
-		if err != nil {
-			return threadLoadedMsg{seq: seq, err: err}
+		msg, t := readThread(ctx, st, seq, ref)
+		if msg.err != nil {
+			return msg
 		}
-		ms, err := st.Messages(ctx, t.ID)
-		if err != nil {
-			return threadLoadedMsg{seq: seq, err: err}
-		}
-		msgs := make([]messageView, 0, len(ms))
-		for _, m := range ms {
-			msgs = append(msgs, newMessageView(m))
-		}
-		evs, err := st.Events(ctx, t.ID)
-		if err != nil {
-			return threadLoadedMsg{seq: seq, err: err}
-		}
-		events := make([]eventView, 0, len(evs))
-		for _, e := range evs {
-			events = append(events, newEventView(e))
-		}
-		row := newTicketRow(t)
-		marked := false
 		if t.Unread {
 			if err := st.MarkRead(ctx, t.ID); err != nil {
 				return threadLoadedMsg{seq: seq, err: err}
 			}
-			marked = true
+			msg.markedRead = true
 		}
-		row.Unread = false
-		return threadLoadedMsg{seq: seq, row: row, msgs: msgs, events: events, markedRead: marked}
+		msg.row.Unread = false
+		return msg
 	}
 }
 
@@ -382,3 +376,16 @@ func deleteDraft(st *store.Store, ticketID int64, kind string) tea.Cmd {
 
 // draftFailedMsg reports a draft that could not be saved or dropped.
 type draftFailedMsg struct{ err error }
+
+// sectionSavedMsg reports a section written into the config.
+type sectionSavedMsg struct {
+	section Section
+	err     error
+}
+
+// saveSection writes a section with save (the config's writer).
+func saveSection(save func(Section) error, s Section) tea.Cmd {
+	return func() tea.Msg {
+		return sectionSavedMsg{section: s, err: save(s)}
+	}
+}

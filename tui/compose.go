@@ -197,6 +197,8 @@ func (m *model) composeKey(msg tea.KeyPressMsg) tea.Cmd {
 		return tea.Batch(deleteDraft(m.st, c.ticketID, old), m.scheduleDraft())
 	case key.Matches(msg, k.Editor):
 		return m.runEditor()
+	case key.Matches(msg, k.Macro):
+		return m.openPicker("")
 	case key.Matches(msg, k.Cancel):
 		if strings.TrimSpace(c.ta.Value()) != "" {
 			c.confirm = true
@@ -454,10 +456,10 @@ func quickActions(draft string) (body string, ch store.Change, summary []string,
 				}
 			}
 		case "/assign":
-			if len(args) != 1 {
+			if len(args) == 0 {
 				return "", ch, nil, emails, fmt.Errorf("/assign wants @me or @name")
 			}
-			name := strings.TrimPrefix(args[0], "@")
+			name := strings.TrimPrefix(strings.Join(args, " "), "@")
 			ch.Assignee = &name
 			summary = append(summary, "assign "+name)
 		case "/unassign":

@@ -32,6 +32,10 @@ type KeyMap struct {
 	MarkRange   key.Binding // mark from the last mark to the cursor
 	MarkQuery   key.Binding // mark every ticket of a query
 	History     key.Binding // the requester's other tickets
+	Preview     key.Binding // show or hide the preview pane
+	PreviewMore key.Binding // make the preview pane bigger
+	PreviewLess key.Binding // make the preview pane smaller
+	Macro       key.Binding // pick a macro: body, status, assignee, labels
 	Save        key.Binding // save an attachment into a folder
 	Fold        key.Binding // z then o/c/a/R/M: fold quotes and signatures
 	Help        key.Binding // the key overlay
@@ -81,6 +85,10 @@ func DefaultKeyMap() KeyMap {
 		MarkRange:   b([]string{"V"}, "V", "mark range"),
 		MarkQuery:   b([]string{"*"}, "*", "mark by query"),
 		History:     b([]string{"h"}, "h", "customer history"),
+		Preview:     b([]string{"p"}, "p", "preview"),
+		PreviewMore: b([]string{"+", "="}, "+", "bigger preview"),
+		PreviewLess: b([]string{"-"}, "-", "smaller preview"),
+		Macro:       b([]string{"M"}, "M", "macro"),
 		Save:        b([]string{"S"}, "S", "save an attachment"),
 		Fold:        b([]string{"z"}, "z o/c/a/R/M", "fold quotes"),
 		Help:        b([]string{"?"}, "?", "keys"),
@@ -126,10 +134,20 @@ func (k KeyMap) listHelp() bindings {
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 			{k.Open, k.NextSection, k.PrevSection, k.EditQuery, k.Search, k.Command},
-			k.actions(),
-			{k.Mark, k.MarkRange, k.MarkQuery, k.Help, quit, k.Quit},
+			append(k.actions(), k.Macro),
+			{k.Mark, k.MarkRange, k.MarkQuery, k.Preview, k.PreviewMore, k.PreviewLess, k.Help, quit, k.Quit},
 		},
 	}
+}
+
+// previewHelp is the help of the list while the preview pane is on.
+func (k KeyMap) previewHelp() bindings {
+	hide, resize := k.Preview, k.PreviewMore
+	hide.SetHelp(k.Preview.Help().Key, "hide preview")
+	resize.SetHelp(k.PreviewMore.Help().Key+"/"+k.PreviewLess.Help().Key, "resize")
+	h := k.listHelp()
+	h.short = []key.Binding{k.Help, k.Open, hide, resize, k.Reply, k.Status, k.Assign, k.Mark, h.short[len(h.short)-1]}
+	return h
 }
 
 // markedHelp is the help of the list while tickets are marked.
@@ -147,7 +165,7 @@ func (k KeyMap) threadHelp() bindings {
 		short: []key.Binding{k.Help, k.Reply, k.Note, k.Status, k.Assign, k.Fold, k.History, k.Back},
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.PageUp, k.PageDown, k.HalfPageUp, k.HalfPageDown, k.Top, k.Bottom},
-			k.actions(),
+			append(k.actions(), k.Macro),
 			{k.Fold, k.History, k.Save, k.Search, k.Command, k.Help, k.Back, k.Quit},
 		},
 	}
@@ -155,8 +173,8 @@ func (k KeyMap) threadHelp() bindings {
 
 // composeHelp is the help while a draft is being written.
 func (k KeyMap) composeHelp() bindings {
-	all := []key.Binding{k.Send, k.ToggleKind, k.Editor, k.Cancel, k.Quit}
-	return bindings{short: all, full: [][]key.Binding{all}}
+	short := []key.Binding{k.Send, k.ToggleKind, k.Editor, k.Cancel, k.Quit}
+	return bindings{short: short, full: [][]key.Binding{append(short, k.Macro)}}
 }
 
 // confirmHelp is the help while asking whether to discard a draft.

@@ -25,7 +25,7 @@ const minWindow = 150
 // listKey handles a key on the ticket list.
 func (m *model) listKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
-	page := m.bodyHeight(listHeaderLines)
+	page := m.listRows()
 	switch {
 	case key.Matches(msg, k.Up):
 		return m.moveCursor(-1)
@@ -69,7 +69,14 @@ func (m *model) listKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.clearMarks()
 	case key.Matches(msg, k.Search):
 		m.openSearch()
-	case msg.String() == "q":
+	case key.Matches(msg, k.Preview):
+		return m.togglePreview()
+	case key.Matches(msg, k.PreviewMore):
+		m.resizePreview(1)
+	case key.Matches(msg, k.PreviewLess):
+		m.resizePreview(-1)
+	case key.Matches(msg, k.Back) && msg.String() != "esc":
+		// Back from the list quits; esc there only ever clears.
 		return tea.Quit
 	default:
 		if r, ok := m.current(); ok {
@@ -113,13 +120,13 @@ func (m *model) moveCursor(delta int) tea.Cmd {
 }
 
 // windowSize is how many rows one read takes.
-func (m *model) windowSize() int { return max(3*m.bodyHeight(listHeaderLines), minWindow) }
+func (m *model) windowSize() int { return max(3*m.listRows(), minWindow) }
 
 // ensureWindow reads a new window when the visible rows, with a page
 // around them, are not all loaded: reading ahead, so that moving rarely
 // waits.
 func (m *model) ensureWindow() tea.Cmd {
-	h := m.bodyHeight(listHeaderLines)
+	h := m.listRows()
 	lo, hi := max(m.offset-h, 0), min(m.offset+2*h, m.total)
 	if lo >= m.start && hi <= m.start+len(m.rows) {
 		return nil
@@ -138,7 +145,7 @@ func (m *model) readWindow(start int, keep int64, count bool) tea.Cmd {
 	sec := m.sections[m.sec]
 	m.wantStart, m.windowPending = start, true
 	r := listRequest{
-		seq: m.nextSeq(), section: m.sec, query: sec.query, text: sec.Query, env: m.env(),
+		seq: m.nextSeq(), section: m.sec, query: sec.query, text: sec.Query, env: m.env(), limit: sec.Limit,
 		start: start, size: m.windowSize(), keep: keep, before: m.windowSize() / 3,
 	}
 	if !count {
@@ -156,19 +163,19 @@ func (m *model) reloadList() tea.Cmd {
 	return m.readWindow(m.start, m.selected, true)
 }
 
-// refresh re-reads the list and every section's count: after a change
-// here or from the workers.
+// refresh re-reads the list, every section's count and the preview: after
+// a change here or from the workers.
 func (m *model) refresh() tea.Cmd {
-	return tea.Batch(m.reloadList(), m.reloadCounts())
+	return tea.Batch(m.reloadList(), m.reloadCounts(), m.reloadPreview())
 }
 
 // reloadCounts re-reads every section's count.
 func (m *model) reloadCounts() tea.Cmd {
-	qs := make([]*store.Query, len(m.sections))
+	qs, limits := make([]*store.Query, len(m.sections)), make([]int, len(m.sections))
 	for i, s := range m.sections {
-		qs[i] = s.query
+		qs[i], limits[i] = s.query, s.Limit
 	}
-	return loadCounts(m.st, m.nextSeq(), qs, m.env())
+	return loadCounts(m.st, m.nextSeq(), qs, limits, m.env())
 }
 
 // switchSection shows section i from its top.
@@ -257,7 +264,7 @@ func (m *model) applyCounts(msg countsLoadedMsg) {
 
 // layoutList keeps the cursor row in view.
 func (m *model) layoutList() {
-	h := m.bodyHeight(listHeaderLines)
+	h := m.listRows()
 	if m.cursor < m.offset {
 		m.offset = m.cursor
 	}
@@ -289,7 +296,7 @@ func (m *model) columns() listColumns {
 	c.num = numberWidth(nums...)
 	// "›*● " then "#N state " … " age": the fixed part.
 	fixed := 4 + c.num + 1 + c.state + 1 + 1 + c.age
-	rest := m.width - fixed
+	rest := m.listWidth() - fixed
 	switch {
 	case rest >= 100:
 		c.requester, c.assignee, c.project = 26, 10, 12
@@ -327,8 +334,12 @@ func (c listColumns) formatRow(cur, mark, unread, num, state, subject, requester
 	return b.String()
 }
 
-// listView draws the ticket list.
-func (m *model) listView() []string {
+// listView draws the ticket list and, when it is on, the preview pane.
+func (m *model) listView() []string { return m.withPreview(m.listLines()) }
+
+// listLines draws the ticket list: the tabs, the column names and the
+// visible rows.
+func (m *model) listLines() []string {
 	s := m.styles
 	c := m.columns()
 	lines := []string{
@@ -346,7 +357,7 @@ func (m *model) listView() []string {
 	case m.total == 0:
 		return append(lines, s.Dim.Render("  no tickets match "+sec.Query))
 	}
-	h := m.bodyHeight(len(lines))
+	h := m.listRows()
 	now := m.now()
 	end := min(m.offset+h, m.total)
 	for i := m.offset; i < end; i++ {

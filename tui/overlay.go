@@ -40,14 +40,32 @@ func (m *model) openOverlay() {
 	for _, c := range commands {
 		entries = append(entries, overlayEntry{keys: ":" + c.name, desc: c.help, command: c.name})
 	}
+	m.overlay = &overlay{input: m.lineInput("filter: "), entries: entries}
+	m.overlay.filter()
+}
+
+// lineInput is a focused one-line input with a steady cursor (a blinking
+// one would keep a timer running).
+func (m *model) lineInput(prompt string) textinput.Model {
 	in := textinput.New()
-	in.Prompt = "filter: "
+	in.Prompt = prompt
 	st := textinput.DefaultStyles(m.isDark)
 	st.Cursor.Blink = false
 	in.SetStyles(st)
 	in.Focus()
-	m.overlay = &overlay{input: in, entries: entries}
-	m.overlay.filter()
+	return in
+}
+
+// choiceKey moves a cursor over n choices on up and down (ctrl+p, ctrl+n);
+// ok is false for any other key.
+func choiceKey(k string, cursor, n int) (next int, ok bool) {
+	switch k {
+	case "up", "ctrl+p":
+		return max(cursor-1, 0), true
+	case "down", "ctrl+n":
+		return min(cursor+1, max(n-1, 0)), true
+	}
+	return cursor, false
 }
 
 // filter keeps the entries whose keys or description contain every typed
@@ -71,18 +89,16 @@ func (o *overlay) filter() {
 // overlayKey handles a key while the overlay is open.
 func (m *model) overlayKey(msg tea.KeyPressMsg) tea.Cmd {
 	o := m.overlay
+	var ok bool
+	if o.cursor, ok = choiceKey(msg.String(), o.cursor, len(o.shown)); ok {
+		return nil
+	}
 	switch msg.String() {
 	case "esc", "?":
 		if msg.String() == "esc" || o.input.Value() == "" {
 			m.overlay = nil
 			return nil
 		}
-	case "up", "ctrl+p":
-		o.cursor = max(o.cursor-1, 0)
-		return nil
-	case "down", "ctrl+n":
-		o.cursor = min(o.cursor+1, max(len(o.shown)-1, 0))
-		return nil
 	case "enter":
 		m.overlay = nil
 		if len(o.shown) == 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"desk/store"
+	"desk/tui/sanitize"
 )
 
 // promptKind is what a line typed at the bottom is for.
@@ -45,14 +46,9 @@ var promptTitles = map[promptKind]string{
 
 // openPrompt starts typing a line of kind, starting with value.
 func (m *model) openPrompt(kind promptKind, value string) {
-	in := textinput.New()
-	in.Prompt = promptTitles[kind]
-	st := textinput.DefaultStyles(m.isDark)
-	st.Cursor.Blink = false
-	in.SetStyles(st)
+	in := m.lineInput(promptTitles[kind])
 	in.SetValue(value)
 	in.CursorEnd()
-	in.Focus()
 	m.prompt = &prompt{kind: kind, input: in}
 	m.layout()
 }
@@ -187,7 +183,10 @@ var commands = []struct{ name, help string }{
 	{"query", "query Q: set the section's query"},
 	{"mark", "mark Q: mark the tickets of a query"},
 	{"undo", "undo the last change"},
+	{"macro", "macro [NAME]: fill the composer from a macro"},
+	{"save", "save NAME: keep the section's query as a section in the config"},
 	{"help", "the key overlay"},
+	{"preview", "show or hide the preview pane (+/- resize)"},
 	{"quit", "quit desk"},
 }
 
@@ -281,10 +280,28 @@ func (m *model) runCommand(line string) tea.Cmd {
 	case "undo":
 		m.prompt = nil
 		return m.undoLast()
+	case "macro":
+		m.prompt = nil
+		return m.openPicker(rest)
+	case "save":
+		if rest == "" {
+			return p.fail(errors.New("save wants a name for the section"), restPos)
+		}
+		if m.opts.SaveSection == nil {
+			return p.fail(errors.New("no config file to save into (run desk with a config)"), 0)
+		}
+		m.prompt = nil
+		sec := m.sections[m.sec].Section
+		sec.Title = rest
+		return saveSection(m.opts.SaveSection, sec)
 	case "help":
 		m.prompt = nil
 		m.openOverlay()
 		return nil
+	case "preview":
+		m.prompt = nil
+		m.screen, m.thread, m.compose = screenList, nil, nil
+		return m.togglePreview()
 	case "quit", "q":
 		return tea.Quit
 	}
@@ -432,4 +449,20 @@ func (m *model) knownLabels() []string {
 		out = append(out, r.Labels...)
 	}
 	return out
+}
+
+// sectionSaved follows :save: the section is a tab now (replacing one of
+// the same title), and stays in the config.
+func (m *model) sectionSaved(msg sectionSavedMsg) tea.Cmd {
+	if msg.err != nil {
+		return m.setFlash("save: "+errorText(msg.err), true)
+	}
+	i, err := m.sectionByTitle(msg.section.Title)
+	if err != nil || !strings.EqualFold(m.sections[i].Title, msg.section.Title) {
+		m.sections = append(m.sections, newSections([]Section{msg.section})...)
+		i = len(m.sections) - 1
+	} else {
+		m.sections[i] = newSections([]Section{msg.section})[0]
+	}
+	return tea.Batch(m.switchSection(i), m.reloadCounts(), m.setFlash("saved section "+sanitize.Line(msg.section.Title)+" in the config", false))
 }

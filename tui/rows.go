@@ -68,8 +68,11 @@ type attachmentView struct {
 
 // messageView is a message as the thread shows it.
 type messageView struct {
-	MessageID   string // identifies the message; never drawn
-	UID         uint32 // its UID in the mailbox, 0 until it is there; never drawn
+	MessageID   string   // identifies the message; never drawn
+	UID         uint32   // its UID in the mailbox, 0 until it is there; never drawn
+	InReplyTo   string   // the Message-ID it answers; never drawn
+	References  []string // the Message-IDs before it, oldest first; never drawn
+	Depth       int      // its depth in the ticket's reply tree (nest.go)
 	Kind        string
 	From        string
 	FromName    string
@@ -99,6 +102,8 @@ func newMessageView(m *store.Message) messageView {
 	return messageView{
 		MessageID:   m.MessageID,
 		UID:         m.UID,
+		InReplyTo:   m.InReplyTo,
+		References:  m.References,
 		Kind:        m.Kind,
 		From:        sanitize.Line(m.From),
 		FromName:    sanitize.Line(m.FromName),

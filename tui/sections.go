@@ -14,6 +14,8 @@ import (
 type Section struct {
 	Title string
 	Query string
+	Sort  string // the order of its tickets; "" is newest activity first
+	Limit int    // the most tickets it shows; 0 means all
 }
 
 // DefaultSections are the sections when the config names none.

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -71,13 +72,14 @@ func (m *model) openThread(r ticketRow, back screen) tea.Cmd {
 	ref := ticketRef{ID: r.ID, Account: r.Account, Number: r.Number}
 	seq := m.nextSeq()
 	vp := viewport.New()
+	tk := m.keyset.of(ctxThread)
 	vp.KeyMap = viewport.KeyMap{
-		PageDown:     m.keys.PageDown,
-		PageUp:       m.keys.PageUp,
-		HalfPageUp:   m.keys.HalfPageUp,
-		HalfPageDown: m.keys.HalfPageDown,
-		Up:           m.keys.Up,
-		Down:         m.keys.Down,
+		PageDown:     tk.PageDown,
+		PageUp:       tk.PageUp,
+		HalfPageUp:   tk.HalfPageUp,
+		HalfPageDown: tk.HalfPageDown,
+		Up:           tk.Up,
+		Down:         tk.Down,
 	}
 	vp.MouseWheelEnabled = false
 	m.thread = &threadState{ref: ref, row: r, first: seq, back: back, vp: vp, dirty: true, pin: pinTop, open: map[foldID]bool{}}
@@ -89,6 +91,33 @@ func (m *model) openThread(r ticketRow, back screen) tea.Cmd {
 	}
 	m.screen = screenThread
 	return loadThread(m.st, seq, ref)
+}
+
+// readThread reads the ticket ref names, its messages (nested by reply)
+// and its events, without marking it read; it returns the store's ticket
+// too, nil on error.
+func readThread(ctx context.Context, st *store.Store, seq int, ref ticketRef) (threadLoadedMsg, *store.Ticket) {
+	t, err := resolveTicket(ctx, st, ref)
+	if err != nil {
+		return threadLoadedMsg{seq: seq, err: err}, nil
+	}
+	ms, err := st.Messages(ctx, t.ID)
+	if err != nil {
+		return threadLoadedMsg{seq: seq, err: err}, nil
+	}
+	msgs := make([]messageView, 0, len(ms))
+	for _, m := range ms {
+		msgs = append(msgs, newMessageView(m))
+	}
+	evs, err := st.Events(ctx, t.ID)
+	if err != nil {
+		return threadLoadedMsg{seq: seq, err: err}, nil
+	}
+	events := make([]eventView, 0, len(evs))
+	for _, e := range evs {
+		events = append(events, newEventView(e))
+	}
+	return threadLoadedMsg{seq: seq, row: newTicketRow(t), msgs: nestMessages(msgs), events: events}, t
 }
 
 // reloadThread re-reads the open ticket, if any.
@@ -109,7 +138,7 @@ func (m *model) closeThread() tea.Cmd {
 	back := m.thread.back
 	m.thread, m.compose = nil, nil
 	m.screen = back
-	return m.reloadList()
+	return tea.Batch(m.reloadList(), m.reloadPreview())
 }
 
 // applyThread takes a completed read of the open ticket. A re-read keeps
@@ -251,7 +280,7 @@ func (m *model) layoutThread() {
 			t.pin = pinBottom
 		}
 		off := t.vp.YOffset()
-		t.vp.SetContent(strings.Join(m.threadContent(m.width), "\n"))
+		t.vp.SetContent(strings.Join(m.threadContent(t, m.width, 0), "\n"))
 		t.vp.SetYOffset(off)
 		t.dirty, t.renderW = false, m.width
 	}
@@ -267,9 +296,9 @@ func (m *model) layoutThread() {
 	t.pin = keepOffset
 }
 
-// threadHeader is the subject and the ticket's facts.
-func (m *model) threadHeader() []string {
-	s, r := m.styles, m.thread.row
+// threadHeader is a ticket's subject, its facts and a rule, at width w.
+func (m *model) threadHeader(r ticketRow, w int) []string {
+	s := m.styles
 	title := s.Title.Render(fmt.Sprintf("#%d %s", r.Number, r.Subject))
 	var facts []string
 	if r.State != "" {
@@ -293,13 +322,13 @@ func (m *model) threadHeader() []string {
 	return []string{
 		title,
 		s.Dim.Render(strings.Join(facts, " · ")),
-		s.Rule.Render(strings.Repeat("─", max(m.width, 1))),
+		s.Rule.Render(strings.Repeat("─", max(w, 1))),
 	}
 }
 
 // threadView draws the open thread and, below it, the composer.
 func (m *model) threadView() []string {
-	lines := m.threadHeader()
+	lines := m.threadHeader(m.thread.row, m.width)
 	lines = append(lines, strings.Split(m.thread.vp.View(), "\n")...)
 	if m.compose != nil {
 		lines = append(lines, m.compose.view(m.styles, m.width)...)
@@ -307,10 +336,11 @@ func (m *model) threadView() []string {
 	return lines
 }
 
-// threadContent renders the messages, with the system events between
-// them by time, at width w, for the viewport; it notes where folds are.
-func (m *model) threadContent(w int) []string {
-	t, s := m.thread, m.styles
+// threadContent renders t's messages from the one at index from, with the
+// system events between them by time, at width w; it notes where folds
+// are. The thread view draws all of it in a viewport, the preview its end.
+func (m *model) threadContent(t *threadState, w, from int) []string {
+	s := m.styles
 	t.folds = t.folds[:0]
 	switch {
 	case t.err != "":
@@ -325,8 +355,16 @@ func (m *model) threadContent(w int) []string {
 	if len(msgs) == 0 && len(t.events) == 0 {
 		return []string{s.Dim.Render("no messages")}
 	}
+	from = min(from, max(len(msgs)-1, 0))
 	var out []string
 	ev := 0
+	attNum := 1 // attachments are numbered through the thread, for S (save)
+	for _, mv := range msgs[:from] {
+		attNum += len(mv.Attachments)
+	}
+	for from > 0 && ev < len(t.events) && t.events[ev].At.Before(msgs[from].Date) {
+		ev++ // shown with the messages not drawn
+	}
 	events := func(before time.Time, all bool) {
 		for ; ev < len(t.events) && (all || t.events[ev].At.Before(before)); ev++ {
 			e := t.events[ev]
@@ -338,24 +376,25 @@ func (m *model) threadContent(w int) []string {
 			out = append(out, s.Event.Render(clip(text+strings.Repeat("─", max(w-ansi.StringWidth(text), 0)), w)))
 		}
 	}
-	attNum := 1 // attachments are numbered through the thread, for S (save)
-	for i, mv := range msgs {
+	for i, mv := range msgs[from:] {
 		events(mv.Date, false)
 		if i > 0 {
 			out = append(out, "")
 		}
-		out = append(out, m.messageLines(mv, w, len(out), attNum)...)
+		out = append(out, m.messageLines(t, mv, w, len(out), attNum)...)
 		attNum += len(mv.Attachments)
 	}
 	events(time.Time{}, true)
 	return out
 }
 
-// messageLines renders one message: author line, warnings, attachments
-// (numbered from attNum), body with its folds; at is the content line the
-// message starts at.
-func (m *model) messageLines(mv messageView, w int, at, attNum int) []string {
+// messageLines renders one message of t: author line, warnings,
+// attachments (numbered from attNum), body with its folds, indented by its
+// depth in the reply tree; at is the content line the message starts at.
+func (m *model) messageLines(t *threadState, mv messageView, w int, at, attNum int) []string {
 	s := m.styles
+	headPrefix, bodyPrefix, indent := nestPrefixes(mv.Depth, w)
+	w -= indent
 	// The author shrinks first, so the date and the delivery mark stay.
 	rest := s.Dim.Render(" · " + mv.Date.In(m.now().Location()).Format("2006-01-02 15:04"))
 	switch mv.Outbox {
@@ -412,7 +451,6 @@ func (m *model) messageLines(mv messageView, w int, at, attNum int) []string {
 		desc += humanSize(a.Size) + ")"
 		lines = append(lines, s.Attach.Render(clip(desc, w)))
 	}
-	t := m.thread
 	for i, p := range splitBody(mv.Body) {
 		id := foldID{message: mv.MessageID, part: i}
 		if p.kind != partText && !t.open[id] {
@@ -429,6 +467,12 @@ func (m *model) messageLines(mv messageView, w int, at, attNum int) []string {
 		}
 		for _, l := range wrap(strings.Join(p.lines, "\n"), w-ansi.StringWidth(gutter)) {
 			lines = append(lines, style.Render(gutter+l))
+		}
+	}
+	if indent > 0 {
+		lines[0] = s.Rule.Render(headPrefix) + lines[0]
+		for i := 1; i < len(lines); i++ {
+			lines[i] = bodyPrefix + lines[i]
 		}
 	}
 	return lines

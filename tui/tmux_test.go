@@ -116,16 +116,31 @@ func TestDemoUnderTmux(t *testing.T) {
 }
 
 // TestTriageUnderTmux runs desk on a seeded store in a real terminal: a
-// query typed into a section, marking and a bulk close, undo, the help
-// overlay, the command line and a resize.
+// query typed into a section, the preview pane, marking and a bulk close,
+// undo, an internal note with a quick action, a macro, the help overlay,
+// the command line and a resize.
 func TestTriageUnderTmux(t *testing.T) {
 	dir, bin := buildForTmux(t)
 	db := filepath.Join(dir, "desk.db")
 	if out, err := exec.Command(bin, "dev", "seed", "--tickets", "300", "--db", db).CombinedOutput(); err != nil {
 		t.Fatalf("seed: %v\n%s", err, out)
 	}
+	// A config file with the staff name, and one macro beside it.
+	conf := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(conf, "desk", "macros"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"config.toml":      "[staff]\nname = \"Ana\"\n",
+		"macros/refund.md": "---\nstatus: pending\nlabels: refund\n---\nHi, the refund is on its way.\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(conf, "desk", name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s := &tmuxSession{t: t, socket: fmt.Sprintf("desk-triage-%d", os.Getpid())}
-	cmd := fmt.Sprintf("XDG_CONFIG_HOME=%s XDG_STATE_HOME=%s %s --db %s", dir, dir, bin, db)
+	cmd := fmt.Sprintf("XDG_CONFIG_HOME=%s XDG_STATE_HOME=%s %s --db %s", conf, dir, bin, db)
 	s.tmux("new-session", "-d", "-s", "desk", "-x", "80", "-y", "24", cmd)
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
 
@@ -135,6 +150,12 @@ func TestTriageUnderTmux(t *testing.T) {
 	s.text("status:solved")
 	s.keys("Enter")
 	s.waitFor(" solved ", 10*time.Second)
+	// The preview pane opens below the list at 80 columns and closes.
+	s.keys("p")
+	s.waitFor("p hide preview", 5*time.Second)
+	s.waitFor("────\n#", 5*time.Second)
+	s.keys("p")
+	s.waitFor("space mark", 5*time.Second)
 	// Mark two and close them together, then undo.
 	s.keys("g", "Space", "Space")
 	s.waitFor("2 marked", 5*time.Second)
@@ -142,11 +163,35 @@ func TestTriageUnderTmux(t *testing.T) {
 	s.waitFor("Closed 2 tickets · u undo", 10*time.Second)
 	s.keys("u")
 	s.waitFor("Undone: Closed 2 tickets", 10*time.Second)
+	// An internal note whose quick action labels the ticket on send.
+	s.keys("Enter")
+	s.waitFor("Support Bot on behalf of", 10*time.Second)
+	s.keys("n")
+	s.waitFor("ctrl+s", 5*time.Second)
+	s.text("Checked the relay logs.")
+	s.keys("Enter")
+	s.text("/label ~tmuxcheck")
+	s.keys("C-s")
+	s.waitFor("Checked the relay logs.", 10*time.Second)
+	s.waitFor("labelled tmuxcheck by Ana", 10*time.Second)
+	// A macro: picked by name, it fills the reply and sets status and label.
+	s.keys("M")
+	s.waitFor("refund", 5*time.Second)
+	s.text("refund")
+	s.keys("Enter")
+	s.waitFor("Hi, the refund is on its way.", 5*time.Second)
+	s.keys("C-s")
+	scr := s.waitFor("→ pending by Ana", 10*time.Second)
+	if !strings.Contains(scr, "labelled refund by Ana") {
+		t.Fatalf("the macro's label is not on the ticket:\n%s", scr)
+	}
+	s.keys("q")
+	s.waitFor("[Open ", 5*time.Second)
 	// The overlay filters as you type.
 	s.keys("?")
 	s.waitFor("Keys and commands", 5*time.Second)
 	s.text("range")
-	scr := s.waitFor("mark range", 5*time.Second)
+	scr = s.waitFor("mark range", 5*time.Second)
 	if strings.Contains(scr, "page down") {
 		t.Fatalf("the overlay does not filter:\n%s", scr)
 	}

@@ -13,6 +13,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -46,6 +47,14 @@ type Options struct {
 	// StayAfterAction keeps the cursor on a ticket after an action instead
 	// of moving to the next one.
 	StayAfterAction bool
+	// Keys are the bindings after the config's remaps, with the custom
+	// commands (NewKeys); nil means the defaults.
+	Keys *Keys
+	// MacroDir is the folder of macro files (macro.go); "" means none.
+	MacroDir string
+	// SaveSection writes a section into the config (:save NAME); nil
+	// where there is no config file to write.
+	SaveSection func(Section) error
 }
 
 // New returns the root model over st.
@@ -71,7 +80,8 @@ type model struct {
 	opts   Options
 	title  string
 	author string
-	keys   KeyMap
+	keys   KeyMap // the bindings of the context with the focus
+	keyset *Keys  // every context's bindings and the custom commands
 	styles Styles
 	help   help.Model
 	isDark bool
@@ -80,6 +90,8 @@ type model struct {
 	// stub it so no timer runs).
 	now   func() time.Time
 	after func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
+	// execProcess hands the terminal to a process (tests run it in place).
+	execProcess func(*exec.Cmd, tea.ExecCallback) tea.Cmd
 
 	width, height int
 	screen        screen
@@ -109,10 +121,12 @@ type model struct {
 	chord      string // the first key of a two-key command ("a", "s", "z")
 	prompt     *prompt
 	overlay    *overlay
+	picker     *macroPicker
 
 	thread  *threadState
 	compose *composer
 	search  searchState
+	preview previewState
 
 	// The status line.
 	syncs     map[string]syncView
@@ -131,24 +145,29 @@ func newModel(st *store.Store, opts Options) *model {
 		author = "staff"
 	}
 	m := &model{
-		st:       st,
-		opts:     opts,
-		title:    sanitize.Line(opts.Title),
-		author:   author,
-		keys:     DefaultKeyMap(),
-		help:     help.New(),
-		isDark:   true,
-		now:      time.Now,
-		after:    tea.Tick,
-		width:    80,
-		height:   24,
-		sections: newSections(opts.Sections),
-		marks:    map[int64]bool{},
-		syncs:    map[string]syncView{},
+		st:          st,
+		opts:        opts,
+		title:       sanitize.Line(opts.Title),
+		author:      author,
+		help:        help.New(),
+		isDark:      true,
+		now:         time.Now,
+		after:       tea.Tick,
+		execProcess: tea.ExecProcess,
+		width:       80,
+		height:      24,
+		sections:    newSections(opts.Sections),
+		marks:       map[int64]bool{},
+		syncs:       map[string]syncView{},
 	}
 	if m.title == "" {
 		m.title = "desk"
 	}
+	m.keyset = opts.Keys
+	if m.keyset == nil {
+		m.keyset, _ = NewKeys(nil, nil) // the defaults are valid (TestDefaultKeys)
+	}
+	m.syncKeys()
 	m.search = newSearchState()
 	m.setDark(true)
 	return m
@@ -232,8 +251,16 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.setFlash("draft: "+errorText(msg.err), true)
 	case editorDoneMsg:
 		cmd = m.editorDone(msg)
+	case commandDoneMsg:
+		cmd = m.commandDone(msg)
+	case macrosLoadedMsg:
+		m.macrosLoaded(msg)
+	case sectionSavedMsg:
+		cmd = m.sectionSaved(msg)
 	case threadLoadedMsg:
 		cmd = m.applyThread(msg)
+	case previewLoadedMsg:
+		m.applyPreview(msg)
 	case outboxLoadedMsg:
 		if msg.err == nil {
 			m.outbox.Queued, m.outbox.Failed = msg.queued, msg.failed
@@ -254,7 +281,11 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.forward(msg)
 	}
 	m.reportFocus()
+	m.syncKeys()
 	m.layout()
+	if follow := m.followPreview(); follow != nil {
+		cmd = tea.Batch(cmd, follow)
+	}
 	return m, cmd
 }
 
@@ -262,6 +293,9 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *model) forward(msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
 	switch {
+	case m.picker != nil:
+		m.picker.input, cmd = m.picker.input.Update(msg)
+		m.picker.filter()
 	case m.prompt != nil:
 		m.prompt.input, cmd = m.prompt.input.Update(msg)
 	case m.compose != nil:
@@ -275,18 +309,29 @@ func (m *model) forward(msg tea.Msg) tea.Cmd {
 // handleKey routes a key press: quit first, then the composer if open, then
 // the screen.
 func (m *model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	m.syncKeys()
 	if key.Matches(msg, m.keys.Quit) {
 		return tea.Quit
 	}
 	switch {
 	case m.overlay != nil:
 		return m.overlayKey(msg)
+	case m.picker != nil:
+		return m.pickerKey(msg)
 	case m.prompt != nil:
 		return m.promptKey(msg)
 	case m.chord != "":
 		return m.chordKey(msg)
 	case m.compose != nil:
 		return m.composeKey(msg)
+	}
+	if m.screen != screenSearch {
+		if cmd, ok := m.customKey(msg); ok {
+			return cmd
+		}
+		if key.Matches(msg, m.keys.Macro) {
+			return m.openPicker("")
+		}
 	}
 	switch m.screen {
 	case screenThread:
@@ -300,7 +345,7 @@ func (m *model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 
 // handlePaste sends pasted text to whatever takes text.
 func (m *model) handlePaste(msg tea.PasteMsg) tea.Cmd {
-	if m.prompt == nil && m.compose == nil && !(m.screen == screenSearch && m.search.inputFocus) {
+	if m.prompt == nil && m.compose == nil && m.picker == nil && !(m.screen == screenSearch && m.search.inputFocus) {
 		return nil
 	}
 	return m.forward(msg)
@@ -362,8 +407,22 @@ func (m *model) layout() {
 	m.layoutSearch()
 }
 
-// currentHelp is the help of what has the focus.
+// currentHelp is the help of what has the focus, with the custom
+// commands where they are bound.
 func (m *model) currentHelp() help.KeyMap {
+	h := m.contextHelp()
+	if ctx := m.context(); len(m.keyset.commands) > 0 && (ctx == ctxList || ctx == ctxThread) {
+		var col []key.Binding
+		for _, c := range m.keyset.commands {
+			col = append(col, c.binding())
+		}
+		h.full = append(h.full, col)
+	}
+	return h
+}
+
+// contextHelp is the help of the context with the focus.
+func (m *model) contextHelp() bindings {
 	switch {
 	case m.prompt != nil:
 		return m.keys.promptHelp()
@@ -379,6 +438,8 @@ func (m *model) currentHelp() help.KeyMap {
 		return m.keys.searchResultsHelp()
 	case len(m.marks) > 0:
 		return m.keys.markedHelp()
+	case m.preview.on:
+		return m.keys.previewHelp()
 	default:
 		return m.keys.listHelp()
 	}
@@ -391,6 +452,8 @@ func (m *model) hintLine() string {
 		return m.styles.Flash.Render(m.chordHint())
 	case m.overlay != nil:
 		return m.styles.Dim.Render("type to filter · ↑/↓ choose · enter run · esc close")
+	case m.picker != nil:
+		return m.styles.Dim.Render("type to filter · ↑/↓ choose · enter apply · esc close")
 	case m.prompt == nil && m.screen == screenList && len(m.marks) > 0:
 		return m.styles.Flash.Render(fmt.Sprintf("%d marked — actions apply to all · ", len(m.marks))) +
 			m.help.ShortHelpView(m.currentHelp().ShortHelp())
@@ -436,6 +499,8 @@ func (m *model) View() tea.View {
 	switch {
 	case m.overlay != nil:
 		lines = m.overlayView()
+	case m.picker != nil:
+		lines = m.pickerView()
 	case m.screen == screenThread:
 		lines = m.threadView()
 	case m.screen == screenSearch:

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -228,5 +229,112 @@ func TestOutboundOptions(t *testing.T) {
 	bad := strings.Replace(text, "%{AGENT} for %{PROJECT}", "%{AGENT} for %{TEAM}", 1)
 	if _, err := Parse(path, []byte(bad)); err == nil || !strings.Contains(err.Error(), "TEAM") {
 		t.Fatalf("bad from_format: got %v", err)
+	}
+}
+
+// ui is a config of the interface's tables only.
+const ui = `# my desk
+[staff]
+name = "Ana"
+
+[[sections]]
+title = "Urgent"
+query = "label:urgent status:unsolved"
+limit = 50
+
+[[sections]]
+title = "Billing"
+query = "project:billing"
+sort = "updated"
+
+[keys.list]
+reply = "R"
+note = ["N", "ctrl+n"]
+
+[[commands]]
+key = "O"
+name = "open in CRM"
+run = "xdg-open https://crm.example.com/{{.Requester}}"
+`
+
+func TestParseUI(t *testing.T) {
+	cfg, err := Parse("c.toml", []byte(ui))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Section{{Title: "Urgent", Query: "label:urgent status:unsolved", Limit: 50, Line: 5},
+		{Title: "Billing", Query: "project:billing", Sort: "updated", Line: 10}}
+	if fmt.Sprint(cfg.Sections) != fmt.Sprint(want) {
+		t.Errorf("sections = %+v\nwant %+v", cfg.Sections, want)
+	}
+	keys := []KeyRemap{{Context: "list", Action: "note", Keys: []string{"N", "ctrl+n"}, Line: 17},
+		{Context: "list", Action: "reply", Keys: []string{"R"}, Line: 16}}
+	if fmt.Sprint(cfg.Keys) != fmt.Sprint(keys) {
+		t.Errorf("keys = %+v\nwant %+v", cfg.Keys, keys)
+	}
+	cmds := []Command{{Key: "O", Name: "open in CRM", Run: "xdg-open https://crm.example.com/{{.Requester}}", Line: 19}}
+	if fmt.Sprint(cfg.Commands) != fmt.Sprint(cmds) {
+		t.Errorf("commands = %+v\nwant %+v", cfg.Commands, cmds)
+	}
+}
+
+func TestParseUIErrors(t *testing.T) {
+	for _, tc := range []struct{ from, to, want string }{
+		{`title = "Billing"`, `title = ""`, `c.toml:10: sections.title: a section needs a title`},
+		{`title = "Billing"`, `title = "urgent"`, `c.toml:10: sections.title: section "urgent" is defined twice`},
+		{`query = "project:billing"`, `query = "project:billing from:\"x"`, `c.toml:10: sections.query: "project:billing from:\"x": `},
+		{`sort = "updated"`, `sort = "priority"`, `c.toml:10: sections.sort: unknown order "priority" (orders: updated)`},
+		{`limit = 50`, `limit = -1`, `c.toml:5: sections.limit: want a positive number`},
+		{`limit = 50`, `limti = 50`, `c.toml:8: sections.limti: unknown key (did you mean "limit"?)`},
+		{`reply = "R"`, `reply = 3`, `c.toml:16: keys.list.reply: want a key or a list of keys`},
+		{`reply = "R"`, `reply = []`, `c.toml:16: keys.list.reply: want a key or a list of keys`},
+		{`key = "O"`, `key = ""`, `c.toml:19: commands.key: a command needs a key`},
+		{`run = "xdg-open`, `rnu = "xdg-open`, `c.toml:22: commands.rnu: unknown key (did you mean "run"?)`},
+	} {
+		text := strings.Replace(ui, tc.from, tc.to, 1)
+		_, err := Parse("c.toml", []byte(text))
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s → %s:\nerror = %v\nwant prefix %s", tc.from, tc.to, err, tc.want)
+		}
+	}
+}
+
+// TestAppendSection: a saved section is appended, the rest of the file
+// (comments, mode) stays, and reloading the file finds it.
+func TestAppendSection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	text := strings.TrimSuffix(good, "\n") // no final newline: one is added
+	text = "# keep this comment\n" + text
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := AppendSection(path, Section{Title: `Late "VIP"`, Query: `label:vip updated:>2d`, Limit: 10}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(data), text+"\n") {
+		t.Fatalf("the old text changed:\n%s", data)
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("mode changed: %v %v", info.Mode(), err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Sections) != 1 || cfg.Sections[0].Title != `Late "VIP"` || cfg.Sections[0].Query != "label:vip updated:>2d" || cfg.Sections[0].Limit != 10 {
+		t.Fatalf("sections after reload: %+v", cfg.Sections)
+	}
+	// A second section of the same title would break the file: refused,
+	// and the file is left as it was.
+	if err := AppendSection(path, Section{Title: `late "vip"`, Query: "is:unread"}); err == nil || !strings.Contains(err.Error(), "defined twice") {
+		t.Fatalf("duplicate title: %v", err)
+	}
+	again, _ := os.ReadFile(path)
+	if string(again) != string(data) {
+		t.Fatalf("a refused save changed the file:\n%s", again)
 	}
 }

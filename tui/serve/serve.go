@@ -44,6 +44,10 @@ type Options struct {
 	IdleTimeout    time.Duration // a session with no input for this long is closed; 0: 30 minutes
 	Title          string        // shown in every session's header
 	Log            *slog.Logger
+	// Session is what every session starts from: the config's sections,
+	// staff, keys and macros. Author, Title, Remote and Presence are set
+	// per session.
+	Session tui.Options
 	// NewModel makes a session's model; nil means tui.New. Tests use it.
 	NewModel func(st *store.Store, opts tui.Options) tea.Model
 }
@@ -144,7 +148,8 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		return nil
 	}
 	seat := s.presence.Join(id.Name)
-	opts := tui.Options{Author: id.Name, Title: s.opts.Title, Remote: true, Presence: seat}
+	opts := s.opts.Session
+	opts.Author, opts.Title, opts.Remote, opts.Presence = id.Name, s.opts.Title, true, seat
 	p := tea.NewProgram(s.opts.NewModel(s.opts.Store, opts),
 		append(bm.MakeOptions(sess), tea.WithContext(sess.Context()))...)
 	seat.onLeave = s.sessions.Register(p)

@@ -50,7 +50,11 @@ func (m *probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m *probe) View() tea.View {
 	others := strings.Join(m.opts.Presence.Others("work", 1), ",")
-	v := fmt.Sprintf("author=%s remote=%v events=%d others=[%s]", m.opts.Author, m.opts.Remote, m.events, others)
+	var sections []string
+	for _, s := range m.opts.Sections {
+		sections = append(sections, s.Title)
+	}
+	v := fmt.Sprintf("author=%s remote=%v events=%d others=[%s] sections=%v", m.opts.Author, m.opts.Remote, m.events, others, sections)
 	m.views.set(m.opts.Author, v)
 	return tea.NewView(v)
 }
@@ -133,7 +137,9 @@ func start(t *testing.T, dir string, idle time.Duration) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f.srv, err = New(Options{Store: st, HostKeyPath: f.hostKey, AuthorizedKeys: authz, IdleTimeout: idle,
+	// Every session starts from the config's options, with its own author.
+	session := tui.Options{Author: "nobody", Sections: []tui.Section{{Title: "Urgent", Query: "label:urgent"}}}
+	f.srv, err = New(Options{Store: st, HostKeyPath: f.hostKey, AuthorizedKeys: authz, IdleTimeout: idle, Session: session,
 		NewModel: func(_ *store.Store, o tui.Options) tea.Model { return &probe{opts: o, views: f.views} }})
 	if err != nil {
 		t.Fatal(err)
@@ -256,6 +262,7 @@ func TestServeSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	bo.waitFor(t, "author=Bo remote=true")
+	bo.waitFor(t, "sections=[Urgent]")
 	waitSessions(t, f.srv, 2)
 
 	// One event from the sync service reaches every session.
