@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"runtime"
@@ -84,6 +85,10 @@ type worker struct {
 	// renumber holds until the session's first full pass has given tickets
 	// waiting after a UIDVALIDITY change their roots' new UIDs.
 	renumber bool
+	// unfetched holds the UIDs the server refused to return in an earlier
+	// pass, asked for again in this one; warning says so in the status.
+	unfetched map[uint32]bool
+	warning   string
 }
 
 // conn is a logged-in IMAP session on the account's mailbox.
@@ -196,11 +201,14 @@ func (w *worker) syncPass(ctx context.Context, c *conn) error {
 	if err := w.acct.trainSpam(ctx, w.svc.st, w.log); err != nil {
 		return err
 	}
-	fresh, err := w.scan(ctx, c)
+	uids, err := w.scan(ctx, c)
 	if err != nil {
 		return err
 	}
-	if err := w.fetchNew(ctx, c, fresh); err != nil {
+	if err := w.fetchNew(ctx, c, uids); err != nil {
+		return err
+	}
+	if err := w.noteUnfetched(ctx); err != nil {
 		return err
 	}
 	if w.renumber {
@@ -338,11 +346,18 @@ func progress(done, total int, elapsed time.Duration) store.SyncStatus {
 // prepared, in the same order), how many UIDs it covered, and the cursor
 // after it.
 type fetchResult struct {
-	msgs  []fetched
-	ready []*prepared
-	count int
-	next  uint32
-	err   error
+	msgs    []fetched
+	ready   []*prepared
+	refused []refusal
+	count   int
+	next    uint32
+	err     error
+}
+
+// refusal is a message the server would not return, and its answer.
+type refusal struct {
+	uid    uint32
+	reason string
 }
 
 // fetchAll fetches uids batch by batch into out and closes it; it stops at
@@ -352,7 +367,11 @@ func fetchAll(ctx context.Context, c *conn, uids []imap.UID, out chan<- fetchRes
 	for i, size := 0, firstBatch; i < len(uids); i, size = i+size, min(2*size, fetchBatch) {
 		batch := uids[i:min(i+size, len(uids))]
 		msgs, err := fetchBatchOf(c, batch)
-		r := fetchResult{msgs: msgs, count: len(batch), next: uint32(batch[len(batch)-1]) + 1, err: err}
+		var refused []refusal
+		if isRefusal(err) {
+			msgs, refused, err = fetchEach(c, batch)
+		}
+		r := fetchResult{msgs: msgs, refused: refused, count: len(batch), next: uint32(batch[len(batch)-1]) + 1, err: err}
 		select {
 		case out <- r:
 		case <-ctx.Done():
@@ -410,6 +429,7 @@ func (w *worker) ingestBatch(ctx context.Context, b fetchResult) error {
 	var touched []int64
 	err := w.svc.st.Update(ctx, func(tx *store.Tx) error {
 		touched = touched[:0]
+		var arrived []uint32
 		for _, m := range b.ready {
 			n, err := w.acct.ingest(tx, w.row, m)
 			if err != nil {
@@ -418,18 +438,30 @@ func (w *worker) ingestBatch(ctx context.Context, b fetchResult) error {
 			if n != 0 {
 				touched = append(touched, n)
 			}
+			if w.unfetched[m.UID] {
+				arrived = append(arrived, m.UID)
+			}
+		}
+		if err := tx.ForgetUnfetched(w.row.ID, arrived); err != nil {
+			return err
+		}
+		for _, r := range b.refused {
+			if err := tx.RecordUnfetched(w.row.ID, r.uid, r.reason); err != nil {
+				return err
+			}
 		}
 		if w.renumber {
 			if err := tx.RenumberFromRoots(w.row.ID); err != nil {
 				return err
 			}
 		}
-		return tx.SetCursor(w.row.ID, w.row.UIDValidity, b.next, w.row.HighestModSeq)
+		// Refused UIDs asked for again lie below the cursor: it never moves back.
+		return tx.SetCursor(w.row.ID, w.row.UIDValidity, max(b.next, w.row.UIDNext), w.row.HighestModSeq)
 	})
 	if err != nil {
 		return err
 	}
-	w.row.UIDNext = b.next
+	w.row.UIDNext = max(b.next, w.row.UIDNext)
 	w.svc.emit(store.TicketsChanged{Account: w.acct.Name, Numbers: touched})
 	return nil
 }
@@ -446,22 +478,99 @@ func fetchBatchOf(c *conn, uids []imap.UID) ([]fetched, error) {
 		if msg == nil {
 			break
 		}
-		buf, err := msg.Collect()
+		f, err := readFetched(msg)
 		if err != nil {
-			cmd.Close()
-			return nil, fmt.Errorf("imap: fetch: %w", err)
+			// The connection broke inside a message: touching the command
+			// again would read the dead stream beside go-imap's reader.
+			return nil, err
 		}
-		if buf.UID == 0 {
-			continue
+		if f.UID != 0 {
+			out = append(out, f)
 		}
-		out = append(out, fetched{UID: uint32(buf.UID), Flags: flagStrings(buf.Flags),
-			InternalDate: buf.InternalDate, Raw: buf.FindBodySection(body)})
 	}
 	if err := cmd.Close(); err != nil {
 		return nil, fmt.Errorf("imap: fetch: %w", err)
 	}
 	slices.SortFunc(out, func(a, b fetched) int { return int(a.UID) - int(b.UID) })
 	return out, nil
+}
+
+// readFetched reads one message of a FETCH response. It reads the body
+// literal once and checks its length itself: go-imap's Collect reads a
+// literal cut short by a dropped connection a second time, racing its own
+// reader goroutine.
+func readFetched(msg *imapclient.FetchMessageData) (fetched, error) {
+	var f fetched
+	for item := msg.Next(); item != nil; item = msg.Next() {
+		switch it := item.(type) {
+		case imapclient.FetchItemDataUID:
+			f.UID = uint32(it.UID)
+		case imapclient.FetchItemDataFlags:
+			f.Flags = flagStrings(it.Flags)
+		case imapclient.FetchItemDataInternalDate:
+			f.InternalDate = it.Time
+		case imapclient.FetchItemDataBodySection:
+			if it.Literal == nil {
+				continue
+			}
+			raw, err := io.ReadAll(it.Literal)
+			if err == nil && int64(len(raw)) < it.Literal.Size() {
+				err = io.ErrUnexpectedEOF
+			}
+			if err != nil {
+				return f, fmt.Errorf("imap: fetch: message cut short after %d of %d bytes: %w", len(raw), it.Literal.Size(), err)
+			}
+			f.Raw = raw
+		}
+	}
+	return f, nil
+}
+
+// isRefusal reports whether err is the server's tagged NO or BAD to a
+// command, not a broken connection: the server is up but would not do it.
+func isRefusal(err error) bool {
+	var refused *imap.Error
+	return errors.As(err, &refused)
+}
+
+// fetchEach fetches uids one by one after the server refused them as a
+// batch: it returns the messages it could fetch and the server's answer
+// for each one it refused again, so that one unreadable message does not
+// hold back the rest of the mailbox.
+func fetchEach(c *conn, uids []imap.UID) ([]fetched, []refusal, error) {
+	var msgs []fetched
+	var refused []refusal
+	for _, uid := range uids {
+		got, err := fetchBatchOf(c, []imap.UID{uid})
+		switch {
+		case isRefusal(err):
+			refused = append(refused, refusal{uid: uint32(uid), reason: oneLineError(err)})
+		case err != nil:
+			return nil, nil, err
+		default:
+			msgs = append(msgs, got...)
+		}
+	}
+	return msgs, refused, nil
+}
+
+// noteUnfetched reads which messages the server still refuses after a
+// pass: the warning names them in every status until they arrive.
+func (w *worker) noteUnfetched(ctx context.Context) error {
+	left, err := w.svc.st.UnfetchedUIDs(ctx, w.row.ID)
+	if err != nil || len(left) == 0 {
+		w.warning = ""
+		return err
+	}
+	w.warning = fmt.Sprintf("the server would not return UID %d (%s, %d attempts); asked again every pass",
+		left[0].UID, left[0].Error, left[0].Attempts)
+	if len(left) > 1 {
+		w.warning = fmt.Sprintf("%d messages the server would not return, first %s", len(left), w.warning[len("the server would not return "):])
+	}
+	w.log.Warn("messages the server would not return", "account", w.acct.Name, "count", len(left),
+		"first_uid", left[0].UID, "error", left[0].Error)
+	w.status(store.SyncStatus{Phase: store.PhaseSyncing, Err: w.warning})
+	return nil
 }
 
 // waitForChange blocks in IDLE (or NOOP polling) until the server reports
@@ -507,6 +616,9 @@ func (w *worker) waitForChange(ctx context.Context, c *conn) error {
 // status reports the worker's phase to the interface.
 func (w *worker) status(s store.SyncStatus) {
 	s.Account = w.acct.Name
+	if s.Err == "" && s.Phase != store.PhaseOffline {
+		s.Err = w.warning
+	}
 	w.svc.emit(s)
 }
 

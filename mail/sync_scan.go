@@ -11,10 +11,10 @@ import (
 )
 
 // scan lists every UID in the mailbox in one UID SEARCH (ESEARCH where
-// offered): it returns those at or above the cursor, the new mail, in
-// ascending order, and marks stored messages whose UID is gone as expunged
-// (the server has no QRESYNC here, so expunges are found by comparing UID
-// sets).
+// offered): it returns, in ascending order, the UIDs the server refused to
+// return in earlier passes and those at or above the cursor, the new mail;
+// it marks stored messages whose UID is gone as expunged (the server has
+// no QRESYNC here, so expunges are found by comparing UID sets).
 func (w *worker) scan(ctx context.Context, c *conn) ([]imap.UID, error) {
 	var opts *imap.SearchOptions
 	if c.esearch {
@@ -30,7 +30,36 @@ func (w *worker) scan(ctx context.Context, c *conn) ([]imap.UID, error) {
 	if err := w.markExpunged(ctx, all[:cut]); err != nil {
 		return nil, err
 	}
-	return all[cut:], nil
+	retry, err := w.retryUnfetched(ctx, all[:cut])
+	if err != nil {
+		return nil, err
+	}
+	return append(retry, all[cut:]...), nil
+}
+
+// retryUnfetched returns the UIDs the server refused in earlier passes that
+// it still lists in present (sorted), and forgets those that left.
+func (w *worker) retryUnfetched(ctx context.Context, present []imap.UID) ([]imap.UID, error) {
+	notes, err := w.svc.st.UnfetchedUIDs(ctx, w.row.ID)
+	if err != nil || len(notes) == 0 {
+		w.unfetched = nil
+		return nil, err
+	}
+	w.unfetched = map[uint32]bool{}
+	var retry []imap.UID
+	var gone []uint32
+	for _, n := range notes {
+		if _, ok := slices.BinarySearch(present, imap.UID(n.UID)); ok {
+			retry = append(retry, imap.UID(n.UID))
+			w.unfetched[n.UID] = true
+		} else {
+			gone = append(gone, n.UID)
+		}
+	}
+	if len(gone) > 0 {
+		err = w.svc.st.Update(ctx, func(tx *store.Tx) error { return tx.ForgetUnfetched(w.row.ID, gone) })
+	}
+	return retry, err
 }
 
 // markExpunged compares the stored UIDs with present, the sorted UIDs the

@@ -79,6 +79,9 @@ func (t *Tx) ResetUIDValidity(accountID int64) error {
 	if _, err := t.exec(`UPDATE messages SET uid = NULL, expunged = 0 WHERE account_id = ?`, accountID); err != nil {
 		return err
 	}
+	if _, err := t.exec(`DELETE FROM unfetched WHERE account_id = ?`, accountID); err != nil {
+		return err
+	}
 	_, err := t.exec(`UPDATE tickets SET number = -abs(number) WHERE account_id = ?`, accountID)
 	return err
 }
