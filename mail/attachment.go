@@ -41,16 +41,15 @@ func (s *Service) FetchRaw(ctx context.Context, account string, uid uint32) ([]b
 		if w.row.UIDValidity == 0 || sel.UIDValidity != w.row.UIDValidity {
 			return nil, fmt.Errorf("account %s: the mailbox changed since the last sync (UIDVALIDITY): sync first", account)
 		}
-		body := &imap.FetchItemBodySection{Peek: true}
-		bufs, err := c.Fetch(imap.UIDSetNum(imap.UID(uid)), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{body}}).Collect()
+		got, err := fetchBatchOf(c, []imap.UID{imap.UID(uid)})
 		if err != nil {
-			return nil, fmt.Errorf("imap: fetch UID %d: %w", uid, err)
+			return nil, fmt.Errorf("UID %d: %w", uid, err)
 		}
-		if len(bufs) == 0 {
+		if len(got) == 0 {
 			return nil, fmt.Errorf("message UID %d is no longer in %s", uid, a.Mailbox)
 		}
 		_ = c.Logout().Wait()
-		return bufs[0].FindBodySection(body), nil
+		return got[0].Raw, nil
 	}
 	return nil, fmt.Errorf("account %q is not configured here: its attachments cannot be fetched", account)
 }
