@@ -61,7 +61,7 @@ var commands = cli.Table{
 		"$XDG_STATE_HOME/desk/desk.log   the log",
 	Commands: []cli.Command{
 		{Summary: "open the TUI on the configured accounts (syncs in the background)",
-			Details: "The config may add [[sections]] (title, query, optional limit), remap keys per context " +
+			Details: "The config may add [[sections]] (title, query, optional sort and limit), remap keys per context " +
 				"([keys.list] reply = \"R\"; contexts list, thread, compose, confirm, prompt, search; actions as ? names them) " +
 				"and bind [[commands]] (key, name, run: a sh -c line with {{.Number}}, {{.Requester}}, {{.Subject}}… " +
 				"passed as quoted variables, never as shell text; not over SSH or --readonly). Macros are files " +

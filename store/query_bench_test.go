@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -35,7 +36,8 @@ func benchStore(b *testing.B) *Store {
 }
 
 // BenchmarkQuery measures the query language over the store: each run is
-// a count and the first page, as the list does. A query with search terms
+// a count and the first page, as the list does; "sort=KEY" reads the list
+// in that order (a section's sort). A query with search terms
 // is run twice: "cold" empties the cache of search sets before each run (a
 // list read after the index changed), "warm" keeps it (the index unchanged:
 // a scroll, a return to the section, a reload after a ticket change). Run
@@ -44,6 +46,8 @@ func BenchmarkQuery(b *testing.B) {
 	st := benchStore(b)
 	ctx := context.Background()
 	env := QueryEnv{Me: "dana", Now: time.Now()}
+	type listQuery struct{ text, sort string }
+	var queries []listQuery
 	for _, text := range []string{
 		`refund`,
 		`"invalid token"`,
@@ -58,12 +62,26 @@ func BenchmarkQuery(b *testing.B) {
 		`-is:spam`,
 		`is:spam`,
 	} {
-		q, err := ParseQuery(text)
+		queries = append(queries, listQuery{text: text})
+	}
+	for _, sort := range []string{"updated asc", "created", "created asc", "number", "requester", "requester desc", "status", "status desc"} {
+		for _, text := range []string{`-is:spam`, `status:open -is:spam`, `refund`} {
+			queries = append(queries, listQuery{text, sort})
+		}
+	}
+	for _, lq := range queries {
+		q, err := ParseQuery(lq.text)
 		if err != nil {
 			b.Fatal(err)
 		}
+		if q.Order, err = ParseOrder(lq.sort); err != nil {
+			b.Fatal(err)
+		}
 		for _, cold := range []bool{true, false} {
-			name := text
+			name := lq.text
+			if lq.sort != "" {
+				name += " sort=" + lq.sort
+			}
 			if p, _ := st.plan(ctx, q); p.set != nil {
 				name += map[bool]string{true: " cold", false: " warm"}[cold]
 			} else if !cold {
@@ -96,4 +114,34 @@ func benchListRead(b *testing.B, st *Store, q *Query, env QueryEnv, cold bool) {
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	b.ReportMetric(float64(times[len(times)*95/100].Microseconds())/1000, "p95-ms")
+}
+
+// BenchmarkTicketIndex measures the cursor's position (TicketIndex, read
+// on every reload that keeps the cursor on its ticket) of the ticket 5,000
+// rows down `-is:spam`, in each order. Run with
+// DESK_BENCH_DB=/tmp/seed100k.db go test -run X -bench TicketIndex ./store
+func BenchmarkTicketIndex(b *testing.B) {
+	st := benchStore(b)
+	ctx := context.Background()
+	env := QueryEnv{Me: "dana", Now: time.Now()}
+	for _, sort := range []string{"updated", "updated asc", "created", "number", "requester", "requester desc", "status", "status desc"} {
+		q, _ := ParseQuery(`-is:spam`)
+		q.Order, _ = ParseOrder(sort)
+		ids, err := st.QueryIDs(ctx, q, env, 5000, 1)
+		if err != nil || len(ids) != 1 {
+			b.Fatal(ids, err)
+		}
+		b.Run("sort="+sort, func(b *testing.B) {
+			var times []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				if at, err := st.TicketIndex(ctx, q, env, ids[0]); err != nil || at != 5000 {
+					b.Fatal(at, err)
+				}
+				times = append(times, time.Since(start))
+			}
+			slices.Sort(times)
+			b.ReportMetric(float64(times[len(times)*95/100].Microseconds())/1000, "p95-ms")
+		})
+	}
 }

@@ -77,10 +77,12 @@ func (s *ticketSet) intersect(o *ticketSet) *ticketSet {
 }
 
 // queryPlan is how a query is read: set, when not nil, is the tickets its
-// index terms allow, and rest the other terms, to test in SQL.
+// index terms allow, rest the other terms, to test in SQL, and order the
+// query's order.
 type queryPlan struct {
-	set  *ticketSet
-	rest *Query
+	set   *ticketSet
+	rest  *Query
+	order Order
 }
 
 // indexTerm is the FTS5 query of a term the index answers alone.
@@ -100,8 +102,11 @@ func indexTerm(n node) (string, bool) {
 // rest. Without index terms (or under OR or NOT at the top) set is nil and
 // q runs in SQL as it is.
 func (s *Store) plan(ctx context.Context, q *Query) (queryPlan, error) {
-	if q == nil || q.root == nil {
-		return queryPlan{rest: q}, nil
+	if q == nil {
+		return queryPlan{}, nil
+	}
+	if q.root == nil {
+		return queryPlan{rest: q, order: q.Order}, nil
 	}
 	terms, ok := q.root.(andNode)
 	if !ok {
@@ -117,13 +122,13 @@ func (s *Store) plan(ctx context.Context, q *Query) (queryPlan, error) {
 		}
 	}
 	if len(fts) == 0 {
-		return queryPlan{rest: q}, nil
+		return queryPlan{rest: q, order: q.Order}, nil
 	}
 	set, err := s.indexSet(ctx, fts)
 	if err != nil {
 		return queryPlan{}, err
 	}
-	p := queryPlan{set: set, rest: &Query{}}
+	p := queryPlan{set: set, rest: &Query{}, order: q.Order}
 	if len(rest) > 0 {
 		p.rest.root = rest
 	}
@@ -194,7 +199,7 @@ func (s *Store) restIDs(ctx context.Context, p queryPlan, env QueryEnv) (ids []i
 	}
 	where, args := p.rest.where(env, modeWalk)
 	most := len(p.set.ids) / 2
-	rest, err := s.ids(ctx, `SELECT t.id FROM tickets t WHERE `+where+` ORDER BY t.updated DESC, t.id DESC LIMIT ?`, append(args, most+1)...)
+	rest, err := s.ids(ctx, `SELECT t.id FROM tickets t WHERE `+where+p.order.orderBy()+` LIMIT ?`, append(args, most+1)...)
 	if err != nil || len(rest) > most {
 		return nil, false, err
 	}
@@ -243,16 +248,16 @@ func (s *Store) setIDs(ctx context.Context, p queryPlan, env QueryEnv, offset, l
 		// The walk reads about (offset+limit)·total/len tickets, a row
 		// costing about half as much as one of the set's read and sorted.
 		if len(p.set.ids) > 0 && (offset+limit)*total/len(p.set.ids) < 2*len(p.set.ids) {
-			return s.walkSet(ctx, p.set, offset, limit)
+			return s.walkSet(ctx, p.set, p.order, offset, limit)
 		}
 	}
-	return s.ids(ctx, `SELECT t.id`+setJoin+where+` ORDER BY t.updated DESC, t.id DESC LIMIT ? OFFSET ?`,
+	return s.ids(ctx, `SELECT t.id`+setJoin+where+p.order.orderBy()+` LIMIT ? OFFSET ?`,
 		append(append([]any{jsonIDs(p.set.ids)}, args...), limit, offset)...)
 }
 
-// walkSet reads the tickets in list order and keeps those of set.
-func (s *Store) walkSet(ctx context.Context, set *ticketSet, offset, limit int) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT t.id FROM tickets t ORDER BY t.updated DESC, t.id DESC`)
+// walkSet reads the tickets in order and keeps those of set.
+func (s *Store) walkSet(ctx context.Context, set *ticketSet, order Order, offset, limit int) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT t.id FROM tickets t`+order.orderBy())
 	if err != nil {
 		return nil, err
 	}
@@ -284,17 +289,13 @@ func (s *Store) setIndex(ctx context.Context, p queryPlan, env QueryEnv, id int6
 	if ids, ok, err := s.restIDs(ctx, p, env); ok || err != nil {
 		return slices.Index(ids, id), err
 	}
-	where, args := p.rest.where(env, modeOne)
-	var updated string
-	err := s.db.QueryRowContext(ctx, `SELECT t.updated FROM tickets t WHERE t.id = ? AND `+where, append([]any{id}, args...)...).Scan(&updated)
-	if err == sql.ErrNoRows {
-		return -1, nil
-	} else if err != nil {
+	before, beforeArgs, err := s.orderKey(ctx, p.rest, env, p.order, id)
+	if before == "" || err != nil {
 		return -1, err
 	}
-	where, args = p.rest.where(env, modeWalk)
+	where, args := p.rest.where(env, modeWalk)
 	var n int
-	err = s.db.QueryRowContext(ctx, `SELECT count(*)`+setJoin+`(t.updated > ? OR (t.updated = ? AND t.id > ?)) AND `+where,
-		append([]any{jsonIDs(p.set.ids), updated, updated, id}, args...)...).Scan(&n)
+	err = s.db.QueryRowContext(ctx, `SELECT count(*)`+setJoin+before+` AND `+where,
+		append(append([]any{jsonIDs(p.set.ids)}, beforeArgs...), args...)...).Scan(&n)
 	return n, err
 }

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +61,8 @@ func TestQueryWhere(t *testing.T) {
 		{`J-993`, `t.id IN (` + ftsTickets + `)["J-993"]`},
 		{`"refund please"`, `t.id IN (` + ftsTickets + `)["refund please"]`},
 		{`#42`, `t.number = ?[42]`},
+		{`has:attachment status:open is:unverified`, `(t.state = ? AND t.id IN (SELECT u.ticket_id FROM messages u WHERE u.unverified <> '' AND u.ticket_id IS NOT NULL` +
+			` AND EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = u.ticket_id AND m.attachments <> '')))[open]`},
 		{`updated:<2d`, `(t.updated >= ?)[2026-11-22T12:00:00.000000000Z]`},
 		{`created:>1w`, `(t.created < ?)[2026-11-17T12:00:00.000000000Z]`},
 		{`updated:today`, `(t.updated >= ? AND t.updated < ?)[2026-11-24T00:00:00.000000000Z 2026-11-25T00:00:00.000000000Z]`},
@@ -366,10 +370,13 @@ func TestSearchIndexMigration(t *testing.T) {
 	want := searchResults(t, st)
 	if _, err := st.db.Exec(`
 		CREATE VIRTUAL TABLE messages_fts USING fts5 (subject, body, addrs, tokenize = 'unicode61 remove_diacritics 2');
-		INSERT INTO messages_fts (rowid, subject, body, addrs) SELECT rowid & 4294967295, subject, body, sender || ' ' || recipients FROM search_fts;
+		INSERT INTO messages_fts (rowid, subject, body, addrs) SELECT id, subject, body, from_addr || ' ' || from_name || ' ' || to_addrs || ' ' || cc_addrs FROM messages WHERE id IN (SELECT rowid & 4294967295 FROM search_fts); -- search_fts keeps no text
 		INSERT INTO messages_fts (rowid, subject, body, addrs) VALUES (9999, 'prize refund', 'deleted', 'alice');
 		DROP TABLE search_fts;
 		DROP INDEX tickets_unsolved_assignee;
+		DROP TABLE unfetched; -- 0010, applied again after 0009
+		DROP INDEX tickets_number; -- 0011
+		DROP INDEX tickets_status_order;
 		PRAGMA user_version = 8;`); err != nil {
 		t.Fatal(err)
 	}
@@ -406,5 +413,267 @@ func TestSearchAfterMerge(t *testing.T) {
 	hits, err := st.Search(ctx, "prize", 0)
 	if err != nil || len(hits) != 1 || hits[0].Ticket != 1 || hits[0].Subject != "Win a prize" {
 		t.Errorf("search after the merge = %+v (%v), want #1's message Win a prize", hits, err)
+	}
+}
+
+// orderStore holds 48 tickets in two accounts (so that numbers repeat)
+// whose updated, created, requester and status each tie among several
+// tickets; a third of them say "common".
+func orderStore(t *testing.T) *Store {
+	t.Helper()
+	ctx := context.Background()
+	st := testStore(t)
+	accts := []*Account{testAccount(t, st, "main", "support@example.com"), testAccount(t, st, "sales", "sales@example.com")}
+	base := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	for n := 1; n <= 48; n++ {
+		body := "everywhere"
+		if n%3 == 0 {
+			body += " common"
+		}
+		acct := accts[n%2].ID
+		tk := &Ticket{Number: int64(n/2 + 1), Subject: fmt.Sprintf("ticket %d", n), Requester: "c@customer.test",
+			ReplyKey: fmt.Sprintf("k%d", n), RootMessageID: fmt.Sprintf("r%d@x", n), Created: base}
+		err := st.Update(ctx, func(tx *Tx) error {
+			if err := tx.CreateTicket(acct, tk); err != nil {
+				return err
+			}
+			return tx.AddMessage(acct, &Message{TicketID: tk.ID, UID: uint32(n), MessageID: tk.RootMessageID, From: tk.Requester,
+				To: []string{"support@example.com"}, Subject: tk.Subject, Date: base, Kind: KindCustomer, Body: body})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = st.db.Exec(`UPDATE tickets SET updated = ?, created = ?, requester = ?, state = ? WHERE id = ?`,
+			formatTime(base.Add(time.Duration(n%5)*time.Hour)), formatTime(base.Add(-time.Duration(n%7)*time.Hour)),
+			fmt.Sprintf("c%d@customer.test", n%4), Statuses[n%len(Statuses)], tk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
+}
+
+// orderCompare orders two tickets as the documented order o does.
+func orderCompare(o Order, a, b *Ticket) int {
+	newest := func(x, y time.Time) int { return y.Compare(x) }
+	var c int
+	switch o.Key {
+	case "created":
+		c = newest(a.Created, b.Created)
+	case "number":
+		c = cmp.Compare(b.Number, a.Number)
+	case "requester":
+		c = cmp.Or(cmp.Compare(a.Requester, b.Requester), newest(a.Updated, b.Updated))
+	case "status":
+		c = cmp.Or(cmp.Compare(slices.Index(Statuses, a.State), slices.Index(Statuses, b.State)), newest(a.Updated, b.Updated))
+	default:
+		c = newest(a.Updated, b.Updated)
+	}
+	c = cmp.Or(c, cmp.Compare(b.ID, a.ID))
+	if o.Reverse {
+		return -c
+	}
+	return c
+}
+
+// TestQueryOrders reads every order, through SQL alone and through a set
+// of search terms, and checks the whole list against the order computed
+// here, windows of several sizes read one after another against the whole
+// list, the count, and TicketIndex of every ticket against its place.
+func TestQueryOrders(t *testing.T) {
+	ctx := context.Background()
+	st := orderStore(t)
+	env := QueryEnv{Now: time.Now()}
+	for _, sort := range []string{"", "updated asc", "created", "created asc", "number", "number asc",
+		"requester", "requester desc", "status", "status desc"} {
+		order, err := ParseOrder(sort)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, text := range []string{``, `status:unsolved`, `common`, `everywhere`, `common -status:closed`, `everywhere status:open`} {
+			name := fmt.Sprintf("%q sort %q", text, sort)
+			q, _ := ParseQuery(text)
+			q.Order = order
+			ts, err := st.QueryTickets(ctx, q, env, 0, 1000)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			want := slices.Clone(ts)
+			slices.SortFunc(want, func(a, b *Ticket) int { return orderCompare(order, a, b) })
+			if !slices.Equal(ticketIDs(ts), ticketIDs(want)) {
+				t.Errorf("%s: read %v, want %v", name, ticketIDs(ts), ticketIDs(want))
+			}
+			if n, err := st.CountTickets(ctx, q, env); err != nil || n != len(want) || n == 0 {
+				t.Errorf("%s: counted %d (%v), want %d (not 0)", name, n, err, len(want))
+			}
+			for _, size := range []int{1, 4, 7} {
+				var windows []int64
+				for offset := 0; offset <= len(want); offset += size {
+					w, err := st.QueryTickets(ctx, q, env, offset, size)
+					if err != nil {
+						t.Fatal(err)
+					}
+					windows = append(windows, ticketIDs(w)...)
+				}
+				ids, err := st.QueryIDs(ctx, q, env, size, -1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(windows, ticketIDs(want)) || !slices.Equal(ids, ticketIDs(want)[size:]) {
+					t.Errorf("%s: windows of %d read %v; from %d %v; want %v", name, size, windows, size, ids, ticketIDs(want))
+				}
+			}
+			for pos, tk := range want {
+				if at, err := st.TicketIndex(ctx, q, env, tk.ID); err != nil || at != pos {
+					t.Errorf("%s: TicketIndex of the ticket at %d = %d (%v)", name, pos, at, err)
+				}
+			}
+		}
+	}
+}
+
+func ticketIDs(ts []*Ticket) []int64 {
+	var ids []int64
+	for _, tk := range ts {
+		ids = append(ids, tk.ID)
+	}
+	return ids
+}
+
+func TestParseOrder(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want Order
+		str  string
+	}{
+		{"", Order{}, ""},
+		{"updated", Order{}, ""},
+		{"Updated DESC", Order{}, ""},
+		{"updated asc", Order{Key: "updated", Reverse: true}, "updated asc"},
+		{"created", Order{Key: "created"}, "created"},
+		{"created asc", Order{Key: "created", Reverse: true}, "created asc"},
+		{"number desc", Order{Key: "number"}, "number"},
+		{"requester", Order{Key: "requester"}, "requester"},
+		{"requester asc", Order{Key: "requester"}, "requester"},
+		{"requester desc", Order{Key: "requester", Reverse: true}, "requester desc"},
+		{"  status   desc ", Order{Key: "status", Reverse: true}, "status desc"},
+	} {
+		got, err := ParseOrder(tc.text)
+		if err != nil || got != tc.want || got.String() != tc.str {
+			t.Errorf("ParseOrder(%q) = %+v %q (%v), want %+v %q", tc.text, got, got.String(), err, tc.want, tc.str)
+		}
+	}
+	for _, text := range []string{"priority", "-updated", "updated up", "status asc desc", "asc"} {
+		if o, err := ParseOrder(text); err == nil {
+			t.Errorf("ParseOrder(%q) = %+v, want an error", text, o)
+		}
+	}
+}
+
+// TestOrdersReadThroughIndexes checks that each order can be read by
+// walking an index instead of sorting every ticket (the status order's
+// expression must match its index's, migration 0011). Which index the
+// planner takes depends on the table's size: the test names it.
+func TestOrdersReadThroughIndexes(t *testing.T) {
+	st := testStore(t)
+	indexes := map[string]string{"updated": "tickets_updated", "created": "tickets_created", "number": "tickets_number",
+		"requester": "tickets_requester", "status": "tickets_status_order"}
+	for _, key := range OrderKeys {
+		for _, reverse := range []bool{false, true} {
+			o := Order{Key: key, Reverse: reverse}
+			rows, err := st.db.Query(`EXPLAIN QUERY PLAN SELECT t.id FROM tickets t INDEXED BY ` + indexes[key] + o.orderBy() + ` LIMIT 10`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			rows.Close()
+			if slices.Contains(plan, "USE TEMP B-TREE FOR ORDER BY") {
+				t.Errorf("order %q reads %q, want a walk of %s", o, plan, indexes[key])
+			}
+		}
+	}
+}
+
+// TestMessageSets checks has:attachment and is:unverified together, where
+// they may be true of different messages of one ticket: the count (the
+// two read as one set), the list and the cursor's position (walking, each
+// a look-up per ticket).
+func TestMessageSets(t *testing.T) {
+	ctx := context.Background()
+	st := testStore(t)
+	acct := testAccount(t, st, "main", "support@example.com")
+	now := time.Now()
+	// Per ticket, its messages: a = with an attachment, u = unverified.
+	specs := []string{"", "a", "u", "au", "a,u", "u,a", ",", "a,a", "u,u,a", ""}
+	match := map[string]map[int64]bool{}
+	for n, spec := range specs {
+		id := addSetTicket(t, st, acct.ID, n+1, "hello", now)
+		for i, m := range strings.Split(spec, ",")[1:] {
+			msg := &Message{TicketID: id, UID: uint32(100*n + i + 100), MessageID: fmt.Sprintf("m%d.%d@x", n, i), From: "x@customer.test",
+				Subject: "re", Date: now, Kind: KindCustomer, Body: "more"}
+			if strings.Contains(m, "a") {
+				msg.Attachments = []Attachment{{Filename: "a.pdf", ContentType: "application/pdf", Size: 1}}
+			}
+			if strings.Contains(m, "u") {
+				msg.Unverified = "dmarc=fail"
+			}
+			if err := st.Update(ctx, func(tx *Tx) error { return tx.AddMessage(acct.ID, msg) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		first := strings.Split(spec, ",")[0]
+		if first != "" {
+			_, err := st.db.Exec(`UPDATE messages SET attachments = CASE WHEN ? THEN '[{"filename":"a.pdf"}]' ELSE '' END,
+				unverified = CASE WHEN ? THEN 'dmarc=fail' ELSE '' END WHERE ticket_id = ? AND message_id = ?`,
+				strings.Contains(first, "a"), strings.Contains(first, "u"), id, fmt.Sprintf("r%d@x", n+1))
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		a, u := strings.Contains(spec, "a"), strings.Contains(spec, "u")
+		for text, ok := range map[string]bool{`has:attachment is:unverified`: a && u, `is:unverified has:attachment -#4`: a && u && n+1 != 4,
+			`-has:attachment is:unverified`: !a && u, `has:attachment -is:unverified`: a && !u, `has:attachment OR is:unverified`: a || u} {
+			if match[text] == nil {
+				match[text] = map[int64]bool{}
+			}
+			match[text][id] = ok
+		}
+	}
+	env := QueryEnv{Now: now}
+	all, err := st.QueryIDs(ctx, nil, env, 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]int64{}
+	for text, m := range match {
+		want[text] = slices.DeleteFunc(slices.Clone(all), func(id int64) bool { return !m[id] })
+	}
+	for text, ids := range want {
+		q, err := ParseQuery(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := st.CountTickets(ctx, q, env); err != nil || n != len(ids) {
+			t.Errorf("%q counted %d (%v), want %d", text, n, err, len(ids))
+		}
+		if got, err := st.QueryIDs(ctx, q, env, 0, -1); err != nil || !slices.Equal(got, ids) {
+			t.Errorf("%q listed %v (%v), want %v", text, got, err, ids)
+		}
+		for pos, id := range ids {
+			if at, err := st.TicketIndex(ctx, q, env, id); err != nil || at != pos {
+				t.Errorf("%q: TicketIndex of the ticket at %d = %d (%v)", text, pos, at, err)
+			}
+		}
+	}
+	if len(want[`has:attachment is:unverified`]) != 4 {
+		t.Errorf("the fixture has %d tickets with both, want 4", len(want[`has:attachment is:unverified`]))
 	}
 }

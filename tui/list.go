@@ -349,7 +349,7 @@ func (m *model) listLines() []string {
 	sec := m.sections[m.sec]
 	switch {
 	case sec.query == nil:
-		return append(lines, s.Error.Render("  section query: "+sec.err))
+		return append(lines, s.Error.Render("  section: "+sec.err))
 	case !m.loaded:
 		return append(lines, s.Dim.Render("  loading…"))
 	case m.listErr != "":

@@ -14,7 +14,7 @@ import (
 type Section struct {
 	Title string
 	Query string
-	Sort  string // the order of its tickets; "" is newest activity first
+	Sort  string // the order of its tickets (store.ParseOrder); "" is newest activity first
 	Limit int    // the most tickets it shows; 0 means all
 }
 
@@ -33,8 +33,9 @@ func DefaultSections() []Section {
 // section is a section and what is known of it.
 type section struct {
 	Section
-	query *store.Query // parsed; nil when Query does not parse
-	err   string       // why Query does not parse
+	order store.Order  // Sort, parsed
+	query *store.Query // parsed, in order; nil when Query or Sort does not parse
+	err   string       // why Query or Sort does not parse
 	count int
 	known bool // count holds a completed read
 }
@@ -47,7 +48,12 @@ func newSections(list []Section) []section {
 	out := make([]section, 0, len(list))
 	for _, s := range list {
 		sec := section{Section: s}
-		sec.setQuery(s.Query)
+		var err error
+		if sec.order, err = store.ParseOrder(s.Sort); err != nil {
+			sec.err = errorText(err)
+		} else {
+			sec.setQuery(s.Query)
+		}
 		out = append(out, sec)
 	}
 	return out
@@ -63,6 +69,7 @@ func (s *section) setQuery(text string) error {
 		}
 		return err
 	}
+	q.Order = s.order
 	s.Query, s.query, s.err, s.known = text, q, "", false
 	return nil
 }
@@ -95,12 +102,17 @@ type tab struct {
 	x       int // its first column
 }
 
-// tabLabel is a section's title with its count, when known.
+// tabLabel is a section's title with its count, when known, and its
+// order when it is not the default (newest activity first).
 func (sec section) tabLabel() string {
+	label := sec.Title
 	if sec.known {
-		return fmt.Sprintf("%s %d", sec.Title, sec.count)
+		label = fmt.Sprintf("%s %d", sec.Title, sec.count)
 	}
-	return sec.Title
+	if o := sec.order.String(); o != "" {
+		label += " by " + o
+	}
+	return label
 }
 
 // tabLayout places the tabs: after the title when everything fits, else

@@ -12,7 +12,6 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 
@@ -484,14 +483,10 @@ func Render(staff Staff, a *deskmail.Account) ([]byte, error) {
 type Section struct {
 	Title string
 	Query string
-	Sort  string // one of SortOrders; "" means the default, "updated"
+	Sort  string // "key", "key asc" or "key desc" (store.ParseOrder); "" is newest activity first
 	Limit int    // the most tickets the section shows; 0 means no limit
 	Line  int    // where the table starts, for errors found later
 }
-
-// SortOrders are the orders a section may ask for. The list is newest
-// activity first; the store orders by nothing else yet.
-var SortOrders = []string{"updated"}
 
 // KeyRemap is one line of a [keys.CONTEXT] table: the keys an action of
 // the interface is bound to in that context.
@@ -564,8 +559,8 @@ func parseUI(cfg *Config, f *file, text string, lines map[string]int, errAt func
 		if _, err := store.ParseQuery(t.Query); err != nil {
 			return fail("query", "%q: %v", t.Query, err)
 		}
-		if t.Sort != "" && !slices.Contains(SortOrders, t.Sort) {
-			return fail("sort", "unknown order %q (orders: %s)", t.Sort, strings.Join(SortOrders, ", "))
+		if _, err := store.ParseOrder(t.Sort); err != nil {
+			return fail("sort", "%v", err)
 		}
 		cfg.Sections = append(cfg.Sections, Section{Title: title, Query: t.Query, Sort: t.Sort, Limit: t.Limit, Line: line})
 	}

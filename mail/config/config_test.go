@@ -245,7 +245,7 @@ limit = 50
 [[sections]]
 title = "Billing"
 query = "project:billing"
-sort = "updated"
+sort = "created asc"
 
 [keys.list]
 reply = "R"
@@ -263,7 +263,7 @@ func TestParseUI(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Section{{Title: "Urgent", Query: "label:urgent status:unsolved", Limit: 50, Line: 5},
-		{Title: "Billing", Query: "project:billing", Sort: "updated", Line: 10}}
+		{Title: "Billing", Query: "project:billing", Sort: "created asc", Line: 10}}
 	if fmt.Sprint(cfg.Sections) != fmt.Sprint(want) {
 		t.Errorf("sections = %+v\nwant %+v", cfg.Sections, want)
 	}
@@ -278,12 +278,28 @@ func TestParseUI(t *testing.T) {
 	}
 }
 
+// TestSectionSorts: every order the store reads, in either direction, is
+// a section's sort as written.
+func TestSectionSorts(t *testing.T) {
+	for _, sort := range []string{"updated", "updated asc", "created", "number desc", "requester", "requester desc", "status", "Status DESC"} {
+		cfg, err := Parse("c.toml", []byte(strings.Replace(ui, `sort = "created asc"`, `sort = "`+sort+`"`, 1)))
+		if err != nil {
+			t.Errorf("sort = %q: %v", sort, err)
+		} else if cfg.Sections[1].Sort != sort {
+			t.Errorf("sort = %q read as %q", sort, cfg.Sections[1].Sort)
+		}
+	}
+}
+
 func TestParseUIErrors(t *testing.T) {
 	for _, tc := range []struct{ from, to, want string }{
 		{`title = "Billing"`, `title = ""`, `c.toml:10: sections.title: a section needs a title`},
 		{`title = "Billing"`, `title = "urgent"`, `c.toml:10: sections.title: section "urgent" is defined twice`},
 		{`query = "project:billing"`, `query = "project:billing from:\"x"`, `c.toml:10: sections.query: "project:billing from:\"x": `},
-		{`sort = "updated"`, `sort = "priority"`, `c.toml:10: sections.sort: unknown order "priority" (orders: updated)`},
+		{`sort = "created asc"`, `sort = "priority"`, `c.toml:10: sections.sort: unknown order "priority" (want one of updated, created, number, requester, status, optionally followed by asc or desc)`},
+		{`sort = "created asc"`, `sort = "-created"`, `c.toml:10: sections.sort: unknown order "-created"`},
+		{`sort = "created asc"`, `sort = "status up"`, `c.toml:10: sections.sort: order "status up": want asc or desc after status, not "up"`},
+		{`sort = "created asc"`, `sort = "number desc asc"`, `c.toml:10: sections.sort: unknown order "number desc asc"`},
 		{`limit = 50`, `limit = -1`, `c.toml:5: sections.limit: want a positive number`},
 		{`limit = 50`, `limti = 50`, `c.toml:8: sections.limti: unknown key (did you mean "limit"?)`},
 		{`reply = "R"`, `reply = 3`, `c.toml:16: keys.list.reply: want a key or a list of keys`},
