@@ -47,7 +47,8 @@ export DESK_BIN="$BIN_DIR/desk"
 
 # The config names the harness's server; the password comes from IMAP_PASS,
 # which the harness exports. No SMTP server runs: thank-yous of the
-# incremental rounds stay queued (their claims do reach the server).
+# incremental rounds stay queued (desk dials SMTP once per flush, before
+# claiming, so no claim reaches the server).
 export CONTESTANT_NAME=desk
 export CONTESTANT_SETUP='
   if [[ "$IMAP_TLS" == 1 ]]; then url="imaps://$IMAP_HOST:$IMAP_PORT"; tls="ca_file = \"$IMAP_CA\""; else url="imap://$IMAP_HOST:$IMAP_PORT"; tls="tls = \"none\""; fi

@@ -205,6 +205,7 @@ func (a *Account) openTicket(tx *store.Tx, acct *store.Account, m *prepared, msg
 	t := &store.Ticket{
 		Number: int64(m.UID), Project: project, Subject: msg.Subject, Requester: msg.From,
 		RequesterName: msg.FromName, ReplyKey: m.replyKey, RootMessageID: msg.MessageID, Created: msg.Date,
+		Spam: msg.SpamScore >= a.spamThreshold(), SpamScore: msg.SpamScore,
 	}
 	if err := tx.CreateTicket(acct.ID, t); err != nil {
 		return 0, err
@@ -219,7 +220,7 @@ func (a *Account) openTicket(tx *store.Tx, acct *store.Account, m *prepared, msg
 			return 0, err
 		}
 	}
-	isSpam, err := a.spamVerdict(tx, t.ID, msg.SpamScore, m.Flags)
+	isSpam, err := a.spamVerdict(tx, t, m.Flags)
 	if err != nil {
 		return 0, err
 	}

@@ -16,11 +16,30 @@ import (
 )
 
 // smtpSession is one SMTP connection, opened on the first message of a
-// flush and reused for the rest.
+// flush and reused for the rest. A failed dial is remembered for the rest
+// of the flush: an unreachable server costs one connection attempt, not
+// one per item.
 type smtpSession struct {
-	acct   *Account
-	client *smtp.Client
-	stop   func() bool // unregisters the close-on-cancel of the connection
+	acct    *Account
+	client  *smtp.Client
+	stop    func() bool // unregisters the close-on-cancel of the connection
+	dialErr error
+}
+
+// open connects unless connected. Cancelling ctx cuts the connection at
+// once.
+func (s *smtpSession) open(ctx context.Context) error {
+	if s.client != nil || s.dialErr != nil {
+		return s.dialErr
+	}
+	c, err := s.acct.dialSMTP(ctx)
+	if err != nil {
+		s.dialErr = err
+		return err
+	}
+	s.client = c
+	s.stop = context.AfterFunc(ctx, func() { c.Close() })
+	return nil
 }
 
 func (s *smtpSession) close() {
@@ -40,13 +59,8 @@ func (s *smtpSession) drop() {
 // send delivers raw to rcpt from the desk address. Cancelling ctx cuts the
 // connection at once.
 func (s *smtpSession) send(ctx context.Context, rcpt []string, raw []byte) error {
-	if s.client == nil {
-		c, err := s.acct.dialSMTP(ctx)
-		if err != nil {
-			return err
-		}
-		s.client = c
-		s.stop = context.AfterFunc(ctx, func() { c.Close() })
+	if err := s.open(ctx); err != nil {
+		return err
 	}
 	if err := s.client.SendMail(s.acct.Address, rcpt, bytes.NewReader(raw)); err != nil {
 		s.drop()
@@ -211,6 +225,11 @@ func (w *worker) deliver(ctx context.Context, c *conn, sess *smtpSession, o *sto
 		root, err := st.RootUID(ctx, t.ID)
 		if err != nil || root == 0 {
 			return err
+		}
+		// Connect before claiming: a claim is a promise to send, and an
+		// unreachable server should not cost a claim per item.
+		if err := sess.open(ctx); err != nil {
+			return w.sendFailed(ctx, t, o, err)
 		}
 		won, why, err := w.claim(c, root, o.Claim)
 		if err != nil {

@@ -51,25 +51,25 @@ func (a *Account) spamScore(tx *store.Tx, acct *store.Account, m *prepared, msg 
 	return spam.Combine(m.spamTokens, e), nil
 }
 
-// spamVerdict records the spam verdict on a new ticket: the mark its root
-// carries on the server if any, else the score against the threshold. It
-// reports whether the ticket is spam (and so must get no automated mail).
-func (a *Account) spamVerdict(tx *store.Tx, ticketID int64, score float64, flags []string) (bool, error) {
-	threshold := spam.DefaultThreshold
+// spamThreshold is the score from which a new ticket goes to the spam view.
+func (a *Account) spamThreshold() float64 {
 	if a.spamFilter != nil {
-		threshold = a.spamFilter.Threshold()
+		return a.spamFilter.Threshold()
 	}
-	isSpam := score >= threshold
-	if err := tx.SetSpamVerdict(ticketID, isSpam, score); err != nil {
-		return false, err
+	return spam.DefaultThreshold
+}
+
+// spamVerdict applies to a new ticket (created with the filter's verdict)
+// the mark its root carries on the server, if any. It reports whether the
+// ticket is spam (and so must get no automated mail): the mark, else the
+// filter's verdict.
+func (a *Account) spamVerdict(tx *store.Tx, t *store.Ticket, flags []string) (bool, error) {
+	mark := spamMark(flags)
+	if mark == "" {
+		return t.Spam, nil
 	}
-	if mark := spamMark(flags); mark != "" {
-		isSpam = mark == store.SpamMarkSpam
-		if _, err := tx.ApplySpamMark(ticketID, mark); err != nil {
-			return false, err
-		}
-	}
-	return isSpam, nil
+	_, err := tx.ApplySpamMark(t.ID, mark)
+	return mark == store.SpamMarkSpam, err
 }
 
 // spamMark decodes the spam mark of a root message's flags: spam wins when

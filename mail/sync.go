@@ -198,10 +198,14 @@ func (w *worker) session(ctx context.Context, once bool) error {
 // syncPass fetches new mail, notices expunges, reads keyword changes,
 // pushes local ones and flushes the outbox.
 func (w *worker) syncPass(ctx context.Context, c *conn) error {
-	if err := w.acct.trainSpam(ctx, w.svc.st, w.log); err != nil {
-		return err
-	}
+	// The spam filter loads (or catches up) while the mailbox is listed;
+	// the prepare stage, which reads it, starts after both.
+	trained := make(chan error, 1)
+	go func() { trained <- w.acct.trainSpam(ctx, w.svc.st, w.log) }()
 	uids, err := w.scan(ctx, c)
+	if terr := <-trained; err == nil {
+		err = terr
+	}
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -97,5 +98,77 @@ func TestModifiedWatch(t *testing.T) {
 	fmt.Fprint(&m, "* 1 FETCH (UID 1 MODSEQ (9))\r\nT5 OK Conditional store completed\r\n")
 	if m.disarm() {
 		t.Error("MODIFIED seen in a successful STORE")
+	}
+}
+
+// TestNoClaimWhileSMTPDown: new mail arrives while the SMTP server turns
+// every connection away at its greeting. The flush connects once, not once
+// per thank-you, and claims none of them on the server (a claim is a
+// promise to send); once the server is back, each goes out exactly once.
+func TestNoClaimWhileSMTPDown(t *testing.T) {
+	srv := dovecottest.Start(t)
+	smtpSrv := newScriptedSMTP(t)
+	smtpSrv.set(script{greeting: "421 4.3.2 too busy, come back later"})
+	const user = "support@desk.test"
+	newMail := func(n int) []byte {
+		return fmt.Appendf(nil, "From: c%d@customer.test\r\nTo: %s\r\nSubject: help %d\r\nMessage-ID: <n%d@customer.test>\r\n\r\nhello\r\n",
+			n, user, n, n)
+	}
+	srv.Deliver(t, user, newMail(0))
+	st, err := store.Open(filepath.Join(t.TempDir(), "desk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	a := &Account{Name: "desk", Address: user, IMAP: "imap://" + srv.Addr, SMTP: "smtp://" + smtpSrv.ln.Addr().String(),
+		User: user, Password: srv.Password, TLS: "none", Send: SendOptions{RetryBase: time.Nanosecond}}
+	if err := a.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	svc := NewService(st, []*Account{a}, nil, nil)
+	syncOnce := func() {
+		t.Helper()
+		if err := svc.SyncOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	syncOnce() // the baseline: old mail gets no thank-you
+	const fresh = 3
+	for n := 1; n <= fresh; n++ {
+		srv.Deliver(t, user, newMail(n))
+	}
+	syncOnce()
+	if conns, accepted, _ := smtpSrv.record(); conns != 1 || len(accepted) != 0 {
+		t.Fatalf("%d connections, %d accepted while the server turns them away; want 1, 0", conns, len(accepted))
+	}
+	if q, f, err := st.OutboxCounts(context.Background()); err != nil || q != fresh || f != 0 {
+		t.Fatalf("outbox %d queued, %d failed (%v); want %d queued", q, f, err, fresh)
+	}
+	w, err := svc.newWorker(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := w.dialIMAP(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Select("INBOX", &imap.SelectOptions{CondStore: c.condstore}).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for uid := uint32(2); uid <= 1+fresh; uid++ {
+		if _, taken, err := readClaim(c, uid, store.KeywordAcked); err != nil || taken {
+			t.Fatalf("UID %d claimed (%v, %v) though nothing could be sent", uid, taken, err)
+		}
+	}
+	smtpSrv.set(script{})
+	syncOnce()
+	if _, accepted, _ := smtpSrv.record(); len(accepted) != fresh {
+		t.Fatalf("%d thank-yous accepted once the server is back, want %d", len(accepted), fresh)
+	}
+	for uid := uint32(2); uid <= 1+fresh; uid++ {
+		if _, taken, err := readClaim(c, uid, store.KeywordAcked); err != nil || !taken {
+			t.Fatalf("UID %d sent but not claimed (%v, %v)", uid, taken, err)
+		}
 	}
 }

@@ -199,13 +199,15 @@ func (t *Tx) IsParticipant(ticketID int64, addr string) (bool, error) {
 	return n > 0, err
 }
 
-// CreateTicket inserts a new ticket and returns it with its row id.
+// CreateTicket inserts a new open, unread ticket with the spam filter's
+// verdict (Spam, SpamScore) and returns it with its row id.
 func (t *Tx) CreateTicket(accountID int64, tk *Ticket) error {
 	res, err := t.exec(`INSERT INTO tickets (account_id, number, project, subject, requester, requester_name,
-		reply_key, state, root_message_id, created, updated, unread)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+		reply_key, state, root_message_id, created, updated, unread, spam, spam_score)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
 		accountID, tk.Number, tk.Project, tk.Subject, strings.ToLower(tk.Requester), tk.RequesterName,
-		strings.ToLower(tk.ReplyKey), StateOpen, tk.RootMessageID, formatTime(tk.Created), formatTime(tk.Created))
+		strings.ToLower(tk.ReplyKey), StateOpen, tk.RootMessageID, formatTime(tk.Created), formatTime(tk.Created),
+		boolInt(tk.Spam), tk.SpamScore)
 	if err != nil {
 		return fmt.Errorf("store: create ticket #%d: %w", tk.Number, err)
 	}

@@ -374,6 +374,7 @@ func TestSearchIndexMigration(t *testing.T) {
 		INSERT INTO messages_fts (rowid, subject, body, addrs) VALUES (9999, 'prize refund', 'deleted', 'alice');
 		DROP TABLE search_fts;
 		DROP INDEX tickets_unsolved_assignee;
+		DROP INDEX messages_live_uid;
 		DROP TABLE unfetched; -- 0010, applied again after 0009
 		DROP INDEX tickets_number; -- 0011
 		DROP INDEX tickets_status_order;

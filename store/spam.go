@@ -137,7 +137,7 @@ type SpamTraining struct {
 // marked spam or ham but which are not (yet) trained as marked.
 func (t *Tx) PendingSpamTraining(limit int) ([]SpamTraining, error) {
 	rows, err := t.query(`SELECT m.id, t.spam_mark, m.spam_trained, m.from_addr, m.from_name, m.subject, m.body
-		FROM tickets t JOIN messages m ON m.ticket_id = t.id
+		FROM tickets t CROSS JOIN messages m ON m.ticket_id = t.id -- from the marked tickets, not every message in id order
 		WHERE t.spam_mark <> '' AND m.kind = ? AND m.spam_trained <> t.spam_mark ORDER BY m.id LIMIT ?`, KindCustomer, limit)
 	if err != nil {
 		return nil, err
@@ -157,13 +157,6 @@ func (t *Tx) PendingSpamTraining(limit int) ([]SpamTraining, error) {
 // SetSpamTrained records the class a message now counts in.
 func (t *Tx) SetSpamTrained(messageID int64, class string) error {
 	_, err := t.exec(`UPDATE messages SET spam_trained = ? WHERE id = ?`, class, messageID)
-	return err
-}
-
-// SetSpamVerdict records the filter's verdict on a new ticket: its score,
-// and whether it goes to the spam view.
-func (t *Tx) SetSpamVerdict(ticketID int64, spam bool, score float64) error {
-	_, err := t.exec(`UPDATE tickets SET spam = ?, spam_score = ? WHERE id = ?`, boolInt(spam), score, ticketID)
 	return err
 }
 
