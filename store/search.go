@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // The full-text index search_fts has one row per message, keyed by ticket
@@ -117,7 +118,16 @@ func snippet(body, query string, terms [][2]int) string {
 	}
 	first := max(0, min(hit-2, len(words)-snippetWords))
 	last := min(first+snippetWords, len(words)) - 1
-	out := body[words[first][0]:words[last][1]]
+	end := words[last][1]
+	// Punctuation that closes the last word ("again.") stays with it.
+	for end < len(body) && (last+1 == len(words) || end < words[last+1][0]) {
+		r, size := utf8.DecodeRuneInString(body[end:])
+		if unicode.IsSpace(r) {
+			break
+		}
+		end += size
+	}
+	out := body[words[first][0]:end]
 	if first > 0 {
 		out = "…" + out
 	}

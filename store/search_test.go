@@ -7,7 +7,8 @@ import "testing"
 func TestSnippet(t *testing.T) {
 	long := "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
 	for _, c := range []struct{ body, query, want string }{
-		{"My curriculum is attached.", "curriculum", "My curriculum is attached"},
+		{"My curriculum is attached.", "curriculum", "My curriculum is attached."},
+		{"Is it (really) broken? Yes, since Monday! It started then.", "broken", "Is it (really) broken? Yes, since Monday! It started then."},
 		{long, "three", "one two three four five six seven eight nine ten eleven twelve…"},
 		{long, "absent", "one two three four five six seven eight nine ten eleven twelve…"},
 		{long, "SIX", "…four five six seven eight nine ten eleven twelve thirteen fourteen fifteen…"},
