@@ -368,7 +368,11 @@ type refusal struct {
 // the first error (sent on out) or when ctx ends.
 func fetchAll(ctx context.Context, c *conn, uids []imap.UID, out chan<- fetchResult) {
 	defer close(out)
-	for i, size := 0, firstBatch; i < len(uids); i, size = i+size, min(2*size, fetchBatch) {
+	size := firstBatch
+	if len(uids) <= fetchBatch {
+		size = len(uids) // a few new messages: one round trip
+	}
+	for i := 0; i < len(uids); i, size = i+size, min(2*size, fetchBatch) {
 		batch := uids[i:min(i+size, len(uids))]
 		msgs, err := fetchBatchOf(c, batch)
 		var refused []refusal
