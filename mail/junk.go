@@ -65,9 +65,15 @@ func (w *worker) syncJunk(ctx context.Context, c *conn) error {
 	if len(move) == 0 && len(look) == 0 {
 		return nil
 	}
-	junk, err := w.junkMailbox(c)
-	if err != nil || junk == "" || junk == w.acct.Mailbox {
-		return err
+	junk := w.junkMailbox(c)
+	if junk == "" || junk == w.acct.Mailbox {
+		return nil
+	}
+	if len(move) > 0 && !c.Caps().Has(imap.CapMove) {
+		// Without MOVE, go-imap falls back to COPY, \Deleted and EXPUNGE
+		// sent together: a failed COPY would still delete the root.
+		w.log.Warn("spam: the server has no MOVE; spam stays in the desk mailbox", "account", w.acct.Name)
+		move = nil
 	}
 	if len(move) > 0 {
 		if _, err := c.Move(move, junk).Wait(); err != nil {
@@ -103,28 +109,35 @@ func (w *worker) syncJunk(ctx context.Context, c *conn) error {
 
 // junkMailbox is the name of the account's Junk mailbox: the configured
 // one, or with JunkAuto the one the server marks \Junk ("" and a warning
-// when it marks none).
-func (w *worker) junkMailbox(c *conn) (string, error) {
+// when it marks none or the listing fails: the rest of the sync goes on).
+func (w *worker) junkMailbox(c *conn) string {
 	st := &w.acct.junk
 	if w.acct.Spam.Junk != JunkAuto {
-		return w.acct.Spam.Junk, nil
+		return w.acct.Spam.Junk
 	}
 	if st.resolved {
-		return st.mailbox, nil
-	}
-	boxes, err := c.List("", "*", &imap.ListOptions{ReturnSpecialUse: true}).Collect()
-	if err != nil {
-		return "", fmt.Errorf("imap: list: %w", err)
+		return st.mailbox
 	}
 	st.resolved = true
+	// RETURN (SPECIAL-USE) needs LIST-EXTENDED; a server with SPECIAL-USE
+	// alone lists the attributes in a plain LIST.
+	var opts *imap.ListOptions
+	if c.Caps().Has(imap.CapListExtended) {
+		opts = &imap.ListOptions{ReturnSpecialUse: true}
+	}
+	boxes, err := c.List("", "*", opts).Collect()
+	if err != nil {
+		w.log.Warn(`spam: junk = "auto" but listing the mailboxes failed; not moving spam`, "account", w.acct.Name, "err", err)
+		return ""
+	}
 	for _, b := range boxes {
 		if slices.Contains(b.Attrs, imap.MailboxAttrJunk) {
 			st.mailbox = b.Mailbox
-			return st.mailbox, nil
+			return st.mailbox
 		}
 	}
 	w.log.Warn(`spam: junk = "auto" but the server marks no mailbox \Junk; not moving spam`, "account", w.acct.Name)
-	return "", nil
+	return ""
 }
 
 // lookInJunk searches the Junk mailbox, in a second session, for each
@@ -160,6 +173,10 @@ func (w *worker) lookInJunk(ctx context.Context, junk string, roots []store.Junk
 		default:
 			spam = append(spam, r.TicketID)
 		}
+	}
+	if len(back) > 0 && !jc.Caps().Has(imap.CapMove) {
+		w.log.Warn("spam: the server has no MOVE; mail marked not spam stays in the Junk mailbox", "account", w.acct.Name)
+		back = nil
 	}
 	if len(back) > 0 {
 		for _, f := range []*imap.StoreFlags{

@@ -166,10 +166,14 @@ type KeywordChange struct {
 }
 
 // PendingKeywords lists the account's queued keyword changes, oldest first.
+// A change whose root has left the mailbox (expunged, or moved to Junk)
+// has RootUID 0 and stays queued: a STORE on a vanished UID succeeds and
+// does nothing, which would lose it.
 func (s *Store) PendingKeywords(ctx context.Context, accountID int64) ([]KeywordChange, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT q.id, q.ticket_id, coalesce(m.uid, 0), q.keyword, q.added
 		FROM keyword_queue q JOIN tickets t ON t.id = q.ticket_id
 		LEFT JOIN messages m ON m.ticket_id = t.id AND m.message_id = t.root_message_id AND m.uid IS NOT NULL
+			AND m.expunged = 0
 		WHERE q.account_id = ? ORDER BY q.id`, accountID)
 	if err != nil {
 		return nil, err

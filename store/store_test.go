@@ -422,6 +422,15 @@ func TestKeywordQueue(t *testing.T) {
 	if closes := changesOf(pending, KeywordClosed); len(closes) != 1 || closes[0].Add {
 		t.Fatalf("reopen did not replace the close: %+v", pending)
 	}
+	// A root that left the mailbox (expunged, or moved to Junk) has no UID
+	// to store on: the change waits for it instead of going to a dead UID.
+	if err := st.Update(ctx, func(tx *Tx) error { _, err := tx.MarkExpunged(acct.ID, []uint32{12}); return err }); err != nil {
+		t.Fatal(err)
+	}
+	pending, _ = st.PendingKeywords(ctx, acct.ID)
+	if closes := changesOf(pending, KeywordClosed); len(closes) != 1 || closes[0].RootUID != 0 {
+		t.Fatalf("a change on a root that left the mailbox: %+v", pending)
+	}
 	if err := st.SetTicketState(ctx, tk.ID, "frozen"); err == nil {
 		t.Error("SetTicketState accepted an unknown state")
 	}
