@@ -295,6 +295,12 @@ func (m *model) applyMacro(mc macro) tea.Cmd {
 		}
 	}
 	c := m.compose
+	if mc.kind != "" && mc.kind != c.kind && strings.TrimSpace(c.ta.Value()) != "" {
+		// Switching would turn what was typed into the other kind: an
+		// internal note's text would go to the customer.
+		return tea.Batch(cmd, m.setFlash("macro "+mc.name+" is a "+mc.kind+"; this draft is a "+c.kind+
+			" with text: send or clear it first", true))
+	}
 	if old := c.kind; mc.kind != "" && mc.kind != old {
 		c.setKind(mc.kind)
 		cmd = tea.Batch(cmd, deleteDraft(m.st, c.ticketID, old))

@@ -237,3 +237,23 @@ func TestReadmeMacro(t *testing.T) {
 		t.Errorf("README macro text = %q", mc.text)
 	}
 }
+
+// TestMacroKeepsDraftKind: a reply macro applied to an internal note that
+// has text is refused, so the note's text never goes to the customer.
+func TestMacroKeepsDraftKind(t *testing.T) {
+	f := newFixture(t)
+	h := newHarnessOpts(t, f, 100, 30, Options{Author: "Dana", MacroDir: standardMacros(t)})
+	h.selectNumber(103)
+	h.press(keyEnter, keyOf('n'))
+	h.typeText("internal: the customer is on the legacy plan")
+	h.send(keyCtrlO)
+	h.typeText("logs")
+	h.press(keyEnter)
+	c := h.m.compose
+	if c == nil || c.kind != store.KindNote || strings.Contains(c.ta.Value(), "Could you send us the logs?") {
+		t.Fatalf("a reply macro changed a note with text: %+v", c)
+	}
+	if !strings.Contains(h.screen(), "send or clear it first") {
+		t.Errorf("no message says why:\n%s", h.screen())
+	}
+}
