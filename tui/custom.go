@@ -19,8 +19,9 @@ import (
 // A ticket's fields come from customers, so they never become shell text:
 // each placeholder expands to a quoted reference to an environment
 // variable ("$DESK_SUBJECT") that holds the value. The shell substitutes
-// it as one word and never parses it. (Inside single quotes a placeholder
-// is not expanded at all; leave placeholders unquoted.)
+// it as one word and never parses it. A placeholder inside quotes is
+// refused at load: inside "…" it would end the quotes and leave the value
+// open to word splitting and globbing, inside '…' it would not expand.
 type Command struct {
 	Key  string
 	Name string
@@ -44,6 +45,9 @@ var commandFields = []struct{ field, env string }{
 // script is the shell text of a command: its template with every field a
 // quoted variable reference.
 func (c Command) script() (string, error) {
+	if err := unquotedPlaceholders(c.Run); err != nil {
+		return "", err
+	}
 	t, err := template.New("run").Option("missingkey=error").Parse(c.Run)
 	if err != nil {
 		return "", err
@@ -61,6 +65,25 @@ func (c Command) script() (string, error) {
 		return "", fmt.Errorf("%v (fields: %s)", err, strings.Join(names, " "))
 	}
 	return b.String(), nil
+}
+
+// unquotedPlaceholders checks that no {{…}} of a command's template sits
+// inside shell quotes (see Command).
+func unquotedPlaceholders(run string) error {
+	var quote byte // the open quote, or 0
+	for i := 0; i < len(run); i++ {
+		switch ch := run[i]; {
+		case ch == '\\' && quote != '\'':
+			i++ // an escaped character, quoted or not
+		case quote == 0 && (ch == '\'' || ch == '"'):
+			quote = ch
+		case ch == quote:
+			quote = 0
+		case quote != 0 && strings.HasPrefix(run[i:], "{{"):
+			return fmt.Errorf("a placeholder inside %c…%c quotes at column %d: leave it unquoted, its value is passed as one word", quote, quote, i+1)
+		}
+	}
+	return nil
 }
 
 // commandEnv is the process environment with the ticket's fields added.

@@ -69,6 +69,10 @@ func TestNewKeysErrors(t *testing.T) {
 			`line 21: commands.run: `},
 		{"bad template", nil, []Command{{Key: "O", Name: "crm", Run: "open {{.Requester", Line: 22}},
 			`line 22: commands.run: template: run:1: unclosed action`},
+		{"placeholder in double quotes", nil, []Command{{Key: "O", Name: "crm", Run: `xdg-open "https://crm/?q={{.Subject}}"`, Line: 23}},
+			`line 23: commands.run: a placeholder inside "…" quotes at column 26`},
+		{"placeholder in single quotes", nil, []Command{{Key: "O", Name: "crm", Run: `echo "it's" \"{{.Number}}\" '#{{.Number}}'`, Line: 24}},
+			`line 24: commands.run: a placeholder inside '…' quotes at column 31`},
 	} {
 		_, err := NewKeys(tc.remaps, tc.cmds)
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
