@@ -379,6 +379,9 @@ func fetchAll(ctx context.Context, c *conn, uids []imap.UID, out chan<- fetchRes
 		if isRefusal(err) {
 			msgs, refused, err = fetchEach(c, batch)
 		}
+		if err == nil {
+			refused = append(refused, missing(batch, msgs, refused)...)
+		}
 		r := fetchResult{msgs: msgs, refused: refused, count: len(batch), next: uint32(batch[len(batch)-1]) + 1, err: err}
 		select {
 		case out <- r:
@@ -560,6 +563,27 @@ func fetchEach(c *conn, uids []imap.UID) ([]fetched, []refusal, error) {
 		}
 	}
 	return msgs, refused, nil
+}
+
+// missing lists the UIDs of batch that an OK FETCH did not return and
+// that were not refused: a message expunged since the SEARCH (the next
+// pass forgets it), or a server that skipped it; either way it is asked
+// for again instead of the cursor passing it by.
+func missing(batch []imap.UID, got []fetched, refused []refusal) []refusal {
+	have := make(map[uint32]bool, len(got)+len(refused))
+	for _, m := range got {
+		have[m.UID] = true
+	}
+	for _, r := range refused {
+		have[r.uid] = true
+	}
+	var out []refusal
+	for _, uid := range batch {
+		if !have[uint32(uid)] {
+			out = append(out, refusal{uid: uint32(uid), reason: "the server's FETCH returned nothing for it"})
+		}
+	}
+	return out
 }
 
 // noteUnfetched reads which messages the server still refuses after a

@@ -37,6 +37,10 @@ type faultProxy struct {
 	refuse uint32
 	// refusals counts the commands refused.
 	refusals int
+	// omit is a UID whose FETCH response the proxy drops from an OK
+	// answer; omitted counts the responses dropped.
+	omit    uint32
+	omitted int
 }
 
 // cutAt drops a connection after bytes bytes of its literal-th message
@@ -161,6 +165,18 @@ func uidSetHas(set string, uid uint32) bool {
 	return false
 }
 
+// omits reports whether a FETCH response line is the omitted UID's, and
+// counts it.
+func (p *faultProxy) omits(line []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.omit == 0 || !bytes.Contains(line, []byte(fmt.Sprintf("UID %d ", p.omit))) {
+		return false
+	}
+	p.omitted++
+	return true
+}
+
 // literalStart matches a response line that announces a message body.
 var literalStart = regexp.MustCompile(`BODY\[\] \{(\d+)\}\r\n$`)
 
@@ -177,6 +193,16 @@ func (p *faultProxy) relayResponses(server, client net.Conn, toClient *sync.Mute
 		m := literalStart.FindSubmatch(line)
 		if m != nil {
 			literals++
+			if p.omits(line) {
+				size, _ := strconv.Atoi(string(m[1]))
+				if _, err := io.CopyN(io.Discard, r, int64(size)); err != nil {
+					return
+				}
+				if _, err := r.ReadBytes('\n'); err != nil { // the rest of the response
+					return
+				}
+				continue
+			}
 		}
 		if m != nil && literals == cut.literal {
 			size, _ := strconv.Atoi(string(m[1]))
@@ -370,5 +396,49 @@ func TestSyncServerRefusesOneMessage(t *testing.T) {
 	st.Close()
 	if diff := lineDiff(dumpStore(t, path), reference); diff != "" {
 		t.Fatalf("the refused message did not arrive once readable (- got, + want):\n%s", diff)
+	}
+}
+
+// TestSyncServerOmitsOneMessage: the server answers a FETCH with OK but
+// leaves one message out. The cursor does not pass it by: it is asked for
+// again every pass, named in the status, and arrives once the server
+// returns it.
+func TestSyncServerOmitsOneMessage(t *testing.T) {
+	e := newFaultEnv(t, 120)
+	i := 60
+	for e.answered(i) {
+		i++
+	}
+	e.proxy.omit = e.uids[i]
+	path := filepath.Join(t.TempDir(), "desk.db")
+	st, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder()
+	svc := mail.NewService(st, []*mail.Account{e.acct}, rec.notify, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := svc.SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("UID %d", e.uids[i])
+	rec.wait(t, 0, time.Second, "a status naming the omitted message", func(ev any) bool {
+		s, ok := ev.(store.SyncStatus)
+		return ok && strings.Contains(s.Err, want)
+	})
+	e.proxy.mu.Lock()
+	omitted := e.proxy.omitted
+	e.proxy.omit = 0
+	e.proxy.mu.Unlock()
+	if omitted == 0 {
+		t.Fatal("the proxy omitted nothing: the test does not test")
+	}
+	if err := svc.SyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if diff := lineDiff(dumpStore(t, path), e.reference(t)); diff != "" {
+		t.Fatalf("the omitted message did not arrive (- got, + want):\n%s", diff)
 	}
 }
