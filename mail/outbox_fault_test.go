@@ -41,29 +41,8 @@ type scriptedSMTP struct {
 
 func newScriptedSMTP(t *testing.T) *scriptedSMTP {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &scriptedSMTP{ln: ln, connected: make(chan struct{}, 64)}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				s.serve(c)
-			}()
-		}
-	}()
+	s := &scriptedSMTP{connected: make(chan struct{}, 64)}
+	s.ln = ServeLoopback(t, s.serve)
 	return s
 }
 

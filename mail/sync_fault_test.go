@@ -10,6 +10,7 @@ import (
 	"net"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,28 +51,8 @@ type cutAt struct{ literal, bytes int }
 // newFaultProxy starts a proxy in front of upstream; it stops at cleanup.
 func newFaultProxy(t *testing.T, upstream string) *faultProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &faultProxy{ln: ln, upstream: upstream}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			client, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				p.serve(client)
-			}()
-		}
-	}()
+	p := &faultProxy{upstream: upstream}
+	p.ln = mail.ServeLoopback(t, p.serve)
 	return p
 }
 
@@ -79,7 +60,6 @@ func (p *faultProxy) addr() string { return p.ln.Addr().String() }
 
 // serve relays one connection, applying the faults.
 func (p *faultProxy) serve(client net.Conn) {
-	defer client.Close()
 	server, err := net.Dial("tcp", p.upstream)
 	if err != nil {
 		return
@@ -264,15 +244,31 @@ func newFaultEnv(t *testing.T, count int) *faultEnv {
 	return e
 }
 
-// answered reports whether a later message replies to the i-th one.
-func (e *faultEnv) answered(i int) bool {
-	parent := []byte(fmt.Sprintf("In-Reply-To: <g%d@customer.test>", i+1))
-	for _, raw := range e.raws[i+1:] {
-		if bytes.Contains(raw, parent) {
-			return true
+// unanswered is the UID of the first message from the from-th on that no
+// later message replies to. A fault on a message others answer would let
+// the answers open their tickets before it arrives, and threading then
+// differs from a clean sync by design (docs/parsing.md: merges need a
+// participant).
+func (e *faultEnv) unanswered(from int) uint32 {
+	for i := from; ; i++ {
+		parent := []byte(fmt.Sprintf("In-Reply-To: <g%d@customer.test>", i+1))
+		if !slices.ContainsFunc(e.raws[i+1:], func(raw []byte) bool { return bytes.Contains(raw, parent) }) {
+			return e.uids[i]
 		}
 	}
-	return false
+}
+
+// desk opens a new store and a service syncing e's account into it; the
+// service's events go to rec.
+func (e *faultEnv) desk(t *testing.T) (path string, st *store.Store, svc *mail.Service, rec *recorder) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "desk.db")
+	st, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec = newRecorder()
+	return path, st, mail.NewService(st, []*mail.Account{e.acct}, rec.notify, nil), rec
 }
 
 // reference syncs the same mailbox without the proxy into a fresh store
@@ -305,12 +301,7 @@ func TestSyncDroppedMidFetch(t *testing.T) {
 	// at the literal's first byte, inside its header and inside its body.
 	cuts := []cutAt{{1, 0}, {2, 1}, {130, 37}, {300, 500}, {1, 120}}
 	e.proxy.cuts = cuts
-	path := filepath.Join(t.TempDir(), "desk.db")
-	st, err := store.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := mail.NewService(st, []*mail.Account{e.acct}, nil, nil)
+	path, st, svc, _ := e.desk(t)
 	ctx := context.Background()
 	for i := range cuts {
 		err := svc.SyncOnce(ctx)
@@ -342,22 +333,9 @@ func TestSyncDroppedMidFetch(t *testing.T) {
 func TestSyncServerRefusesOneMessage(t *testing.T) {
 	const count = 400
 	e := newFaultEnv(t, count)
-	// A message nothing answers: one that others reply to would open their
-	// tickets before it arrives, and threading then differs from a clean
-	// sync by design (docs/parsing.md: merges need a participant).
-	i := count / 2
-	for e.answered(i) {
-		i++
-	}
-	refused := e.uids[i]
+	refused := e.unanswered(count / 2)
 	e.proxy.refuse = refused
-	path := filepath.Join(t.TempDir(), "desk.db")
-	st, err := store.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := newRecorder()
-	svc := mail.NewService(st, []*mail.Account{e.acct}, rec.notify, nil)
+	path, st, svc, rec := e.desk(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := svc.SyncOnce(ctx); err != nil {
@@ -405,33 +383,24 @@ func TestSyncServerRefusesOneMessage(t *testing.T) {
 // returns it.
 func TestSyncServerOmitsOneMessage(t *testing.T) {
 	e := newFaultEnv(t, 120)
-	i := 60
-	for e.answered(i) {
-		i++
-	}
-	e.proxy.omit = e.uids[i]
-	path := filepath.Join(t.TempDir(), "desk.db")
-	st, err := store.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := newRecorder()
-	svc := mail.NewService(st, []*mail.Account{e.acct}, rec.notify, nil)
+	omitted := e.unanswered(60)
+	e.proxy.omit = omitted
+	path, st, svc, rec := e.desk(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := svc.SyncOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("UID %d", e.uids[i])
+	want := fmt.Sprintf("UID %d", omitted)
 	rec.wait(t, 0, time.Second, "a status naming the omitted message", func(ev any) bool {
 		s, ok := ev.(store.SyncStatus)
 		return ok && strings.Contains(s.Err, want)
 	})
 	e.proxy.mu.Lock()
-	omitted := e.proxy.omitted
+	dropped := e.proxy.omitted
 	e.proxy.omit = 0
 	e.proxy.mu.Unlock()
-	if omitted == 0 {
+	if dropped == 0 {
 		t.Fatal("the proxy omitted nothing: the test does not test")
 	}
 	if err := svc.SyncOnce(ctx); err != nil {
