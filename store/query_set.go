@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -153,8 +156,11 @@ func (s *Store) indexSet(ctx context.Context, fts []string) (*ticketSet, error) 
 	for _, f := range fts {
 		set, ok := c.sets[f]
 		if !ok {
-			var err error
-			if set, err = s.readIndexSet(ctx, f); err != nil {
+			parts, last, err := s.indexParts(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if set, err = s.readIndexSet(ctx, f, parts, last); err != nil {
 				return nil, err
 			}
 			c.sets[f] = set
@@ -168,23 +174,66 @@ func (s *Store) indexSet(ctx context.Context, fts []string) (*ticketSet, error) 
 	return out, nil
 }
 
-// readIndexSet reads the tickets with a message matching fts. The ids come
-// as one string: a row per match through database/sql cost more than the
-// match.
-func (s *Store) readIndexSet(ctx context.Context, fts string) (*ticketSet, error) {
-	var list sql.NullString
-	if err := s.db.QueryRowContext(ctx, `SELECT group_concat(`+ftsTicket+`) FROM search_fts f WHERE search_fts MATCH ?`, fts).Scan(&list); err != nil {
+// indexParts is how many parts readIndexSet reads the index in: one per
+// core, at most maxIndexParts, each of at least minPartTickets tickets;
+// last is the highest ticket id.
+func (s *Store) indexParts(ctx context.Context) (parts int, last int64, err error) {
+	var max sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT max(id) FROM tickets`).Scan(&max); err != nil {
+		return 0, 0, fmt.Errorf("store: search: %w", err)
+	}
+	return min(runtime.GOMAXPROCS(0), maxIndexParts, int(max.Int64/minPartTickets)+1), max.Int64, nil
+}
+
+// readIndexSet reads the tickets with a message matching fts, in parts
+// ranges of ticket ids (up to last), each on a connection of its own: a
+// phrase found in half of 500,000 messages took about 40 ms on one core.
+// The ids come as one string: a row per match through database/sql cost
+// more than the match.
+func (s *Store) readIndexSet(ctx context.Context, fts string, parts int, last int64) (*ticketSet, error) {
+	lists := make([]string, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for i := range parts {
+		// Part i holds the tickets from (last+1)·i/parts, up to the next
+		// part's first; the first and last parts are open-ended.
+		from := (last + 1) * int64(i) / int64(parts) << 32
+		to := (last + 1) * int64(i+1) / int64(parts) << 32
+		if i == 0 {
+			from = math.MinInt64
+		}
+		if i == parts-1 {
+			to = math.MaxInt64
+		}
+		wg.Go(func() {
+			var list sql.NullString
+			errs[i] = s.db.QueryRowContext(ctx, `SELECT group_concat(`+ftsTicket+`) FROM search_fts f
+				WHERE search_fts MATCH ? AND f.rowid >= ? AND f.rowid < ?`, fts, from, to).Scan(&list)
+			lists[i] = list.String
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
 	}
 	var ids []int64
-	for v := range strings.SplitSeq(list.String, ",") {
-		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id != 0 { // 0: mail outside any ticket
-			ids = append(ids, id)
+	for _, list := range lists {
+		for v := range strings.SplitSeq(list, ",") {
+			if id, err := strconv.ParseInt(v, 10, 64); err == nil && id != 0 { // 0: mail outside any ticket
+				ids = append(ids, id)
+			}
 		}
 	}
 	slices.Sort(ids) // in rowid order already: cheap
 	return newTicketSet(slices.Compact(ids)), nil
 }
+
+// An index is read in at most maxIndexParts parts of at least
+// minPartTickets tickets each.
+const (
+	maxIndexParts  = 4
+	minPartTickets = 10000
+)
 
 // setJoin reads the tickets of a plan's set (t) that match its other terms.
 const setJoin = ` FROM json_each(?) j CROSS JOIN tickets t ON t.id = j.value WHERE `

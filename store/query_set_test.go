@@ -103,3 +103,42 @@ func TestQuerySetWindows(t *testing.T) {
 		t.Errorf("common after a new ticket with the word: %d tickets, want %d", after, before+1)
 	}
 }
+
+// TestIndexSetParts checks that reading the index in parts (ranges of
+// ticket ids, one per connection) gives the set one read gives, for every
+// part count up to more parts than tickets, mail outside any ticket
+// included in none of them.
+func TestIndexSetParts(t *testing.T) {
+	ctx := context.Background()
+	st := testStore(t)
+	acct := testAccount(t, st, "main", "support@example.com")
+	now := time.Now()
+	var want []int64
+	for n := 1; n <= 23; n++ {
+		body := "other words"
+		if n%2 == 1 || n == 22 {
+			body = "the invalid token again"
+		}
+		id := addSetTicket(t, st, acct.ID, n, body, now)
+		if body != "other words" {
+			want = append(want, id)
+		}
+	}
+	err := st.Update(ctx, func(tx *Tx) error { // mail outside any ticket
+		return tx.AddMessage(acct.ID, &Message{UID: 99, MessageID: "stray@x", From: "c@customer.test", Subject: "stray",
+			Date: now, Kind: KindCustomer, Body: "an invalid token too"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, last, err := st.indexParts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for parts := 1; parts <= 30; parts++ {
+		set, err := st.readIndexSet(ctx, `"invalid token"`, parts, last)
+		if err != nil || !slices.Equal(set.ids, want) {
+			t.Fatalf("%d parts: %v (%v), want %v", parts, set, err, want)
+		}
+	}
+}

@@ -59,6 +59,9 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	// Idle connections are kept for the parts of an index read and the
+	// list's reads beside them (database/sql keeps two by default).
+	db.SetMaxIdleConns(maxIndexParts + 2)
 	s := &Store{db: db, path: path, stmts: map[string]*sql.Stmt{}, subscribers: map[int]chan struct{}{}}
 	if err := s.checkPragmas(); err != nil {
 		db.Close()
