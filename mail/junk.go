@@ -34,10 +34,6 @@ const JunkAuto = "auto"
 type junkState struct {
 	resolved bool   // mailbox was looked up (for JunkAuto)
 	mailbox  string // the Junk mailbox's name; "" when there is none
-	// looked maps a ticket whose root left the mailbox to its spam mark
-	// when it was last looked for in Junk and not found; it is looked
-	// for again when the mark changes.
-	looked map[int64]string
 }
 
 // syncJunk moves the roots of tickets marked spam to Junk, and looks in
@@ -52,14 +48,13 @@ func (w *worker) syncJunk(ctx context.Context, c *conn) error {
 	if err != nil {
 		return err
 	}
-	st := &w.acct.junk
 	var move imap.UIDSet
 	var look []store.JunkRoot
 	for _, r := range roots {
-		if r.UID != 0 {
-			move.AddNum(imap.UID(r.UID))
-		} else if mark, ok := st.looked[r.TicketID]; !ok || mark != r.Mark {
+		if r.Left {
 			look = append(look, r)
+		} else {
+			move.AddNum(imap.UID(r.UID))
 		}
 	}
 	if len(move) == 0 && len(look) == 0 {
@@ -142,8 +137,10 @@ func (w *worker) junkMailbox(c *conn) string {
 
 // lookInJunk searches the Junk mailbox, in a second session, for each
 // root: it moves back those of tickets marked not spam and returns the
-// tickets not marked whose root is there. A root not found is not looked
-// for again until its ticket's mark changes.
+// tickets not marked whose root is there. The roots not found are recorded
+// in the store (NotInJunk), so that they are not looked for again, after
+// a restart either, until they leave with another UID or their ticket's
+// mark changes.
 func (w *worker) lookInJunk(ctx context.Context, junk string, roots []store.JunkRoot) (spam []int64, err error) {
 	jc, err := w.dialIMAP(ctx)
 	if err != nil {
@@ -153,26 +150,33 @@ func (w *worker) lookInJunk(ctx context.Context, junk string, roots []store.Junk
 	if _, err := jc.Select(junk, nil).Wait(); err != nil {
 		return nil, fmt.Errorf("imap: select %s: %w", junk, err)
 	}
-	st := &w.acct.junk
-	if st.looked == nil {
-		st.looked = map[int64]string{}
-	}
 	var back imap.UIDSet
-	for _, r := range roots {
-		found, err := jc.UIDSearch(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{
-			{Key: "Message-ID", Value: "<" + r.MessageID + ">"}}}, nil).Wait()
-		if err != nil {
+	var absent []store.JunkRoot
+	for batch := range slices.Chunk(roots, junkSearchBatch) {
+		// Most roots that left were deleted or archived, not moved to
+		// Junk: one search answers for a whole batch that is not there.
+		if uids, err := searchMessageIDs(jc, batch); err != nil {
 			return spam, fmt.Errorf("imap: search %s: %w", junk, err)
+		} else if len(uids) == 0 {
+			absent = append(absent, batch...)
+			continue
 		}
-		uids := found.AllUIDs()
-		switch {
-		case len(uids) == 0:
-			st.looked[r.TicketID] = r.Mark
-		case r.Mark == store.SpamMarkHam:
-			back.AddNum(uids...)
-		default:
-			spam = append(spam, r.TicketID)
+		for _, r := range batch {
+			uids, err := searchMessageIDs(jc, []store.JunkRoot{r})
+			switch {
+			case err != nil:
+				return spam, fmt.Errorf("imap: search %s: %w", junk, err)
+			case len(uids) == 0:
+				absent = append(absent, r)
+			case r.Mark == store.SpamMarkHam:
+				back.AddNum(uids...)
+			default:
+				spam = append(spam, r.TicketID)
+			}
 		}
+	}
+	if err := w.svc.st.NotInJunk(ctx, absent); err != nil {
+		return spam, err
 	}
 	if len(back) > 0 && !jc.Caps().Has(imap.CapMove) {
 		w.log.Warn("spam: the server has no MOVE; mail marked not spam stays in the Junk mailbox", "account", w.acct.Name)
@@ -194,4 +198,27 @@ func (w *worker) lookInJunk(ctx context.Context, junk string, roots []store.Junk
 	}
 	_ = jc.Logout().Wait()
 	return spam, nil
+}
+
+// junkSearchBatch is how many roots one search of the Junk mailbox looks
+// for.
+const junkSearchBatch = 50
+
+// searchMessageIDs is the UIDs of the messages of the selected mailbox
+// with the Message-ID of any of roots (one SEARCH of ORs).
+func searchMessageIDs(c *conn, roots []store.JunkRoot) ([]imap.UID, error) {
+	var criteria *imap.SearchCriteria
+	for _, r := range roots {
+		one := imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: "<" + r.MessageID + ">"}}}
+		if criteria == nil {
+			criteria = &one
+		} else {
+			criteria = &imap.SearchCriteria{Or: [][2]imap.SearchCriteria{{one, *criteria}}}
+		}
+	}
+	found, err := c.UIDSearch(criteria, nil).Wait()
+	if err != nil {
+		return nil, err
+	}
+	return found.AllUIDs(), nil
 }

@@ -2,6 +2,7 @@ package mail_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -61,6 +62,18 @@ func expunge(t *testing.T, e *syncEnv, user, mailbox, msgID string) {
 	}
 }
 
+// twoJunkDesks is two desks on user's INBOX with junk = "auto", each with
+// a store of its own, both synced once.
+func twoJunkDesks(t *testing.T, e *syncEnv, user string) (stA *store.Store, a *mail.Account, stB *store.Store, b *mail.Account) {
+	t.Helper()
+	stA, stB = openStore(t), openStore(t)
+	a, b = e.account(t, "desk", user, "INBOX"), e.account(t, "desk", user, "INBOX")
+	a.Spam.Junk, b.Spam.Junk = mail.JunkAuto, mail.JunkAuto
+	syncOnce(t, stA, a)
+	syncOnce(t, stB, b)
+	return stA, a, stB, b
+}
+
 // TestJunkMoveAndTeammate: with junk = "auto", marking spam moves the root
 // to the mailbox Dovecot marks \Junk after $Desk-Spam is on it; a teammate
 // who never saw the keyword finds the root in Junk and marks the ticket
@@ -74,11 +87,7 @@ func TestJunkMoveAndTeammate(t *testing.T) {
 		e.srv.Deliver(t, user, customer(i, []string{"", "Cheap pills", "Printer fire", "Invoice"}[i], 0))
 	}
 	ctx := context.Background()
-	stA, stB := openStore(t), openStore(t)
-	a, b := e.account(t, "desk", user, "INBOX"), e.account(t, "desk", user, "INBOX")
-	a.Spam.Junk, b.Spam.Junk = mail.JunkAuto, mail.JunkAuto
-	syncOnce(t, stA, a)
-	syncOnce(t, stB, b)
+	stA, a, stB, b := twoJunkDesks(t, e, user)
 	before := ticketsBySubject(t, stA)
 	pills := before["Cheap pills"]
 	if pills == nil || pills.Spam {
@@ -164,5 +173,54 @@ func TestJunkOffByDefault(t *testing.T) {
 	flags, ok := flagsIn(t, e, user, "INBOX", "m1@customer.test")
 	if !ok || !slices.Contains(flags, store.KeywordSpam) {
 		t.Errorf("in INBOX: %v %v, want the root with %s", ok, flags, store.KeywordSpam)
+	}
+}
+
+// TestJunkManyRootsLeft: when more roots leave the mailbox than one search
+// of Junk looks for, a teammate still finds the one root moved to Junk
+// among the deleted ones, and records the others as not there, so that a
+// restarted client (every syncOnce is one) does not look for them again.
+func TestJunkManyRootsLeft(t *testing.T) {
+	e := newSyncEnv(t)
+	const user = "support@desk.test"
+	const n, moved = 57, 53 // more than a search batch; the moved one in the second
+	for i := 1; i <= n; i++ {
+		e.srv.Deliver(t, user, customer(i, fmt.Sprintf("Ticket %d", i), 0))
+	}
+	ctx := context.Background()
+	stA, a, stB, b := twoJunkDesks(t, e, user)
+	if err := stA.SetSpam(ctx, ticketsBySubject(t, stA)[fmt.Sprintf("Ticket %d", moved)].ID, true); err != nil {
+		t.Fatal(err)
+	}
+	syncOnce(t, stA, a)
+	if _, ok := flagsIn(t, e, user, "Junk", fmt.Sprintf("m%d@customer.test", moved)); !ok {
+		t.Fatal("the root marked spam is not in Junk")
+	}
+	c := e.srv.Login(t, user, nil) // the rest is archived or deleted
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	all := imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}}
+	if err := c.Store(all, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Expunge().Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+
+	syncOnce(t, stB, b)
+	tickets := ticketsBySubject(t, stB)
+	for i := 1; i <= n; i++ {
+		if tk := tickets[fmt.Sprintf("Ticket %d", i)]; tk == nil || tk.Spam != (i == moved) {
+			t.Errorf("teammate: ticket %d: %+v, want spam %v", i, tk, i == moved)
+		}
+	}
+	acctB, err := stB.EnsureAccount(ctx, b.Name, b.Address, b.Mailbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if roots, err := stB.JunkRoots(ctx, acctB.ID); err != nil || len(roots) != 0 {
+		t.Errorf("after the search, %d roots are still to be looked for in Junk (%v), want none", len(roots), err)
 	}
 }
