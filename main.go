@@ -199,10 +199,25 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// commandAt is the index in args of the command, the first word that is
+// not a flag or the value of --config or --db (so that the common flags
+// may come first: desk --db PATH search QUERY), or -1 for none (the TUI).
+func commandAt(args []string) int {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case !strings.HasPrefix(a, "-"):
+			return i
+		case slices.Contains([]string{"-config", "--config", "-db", "--db"}, a):
+			i++ // its value
+		}
+	}
+	return -1
+}
+
 func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	cmd := ""
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
+	if i := commandAt(args); i >= 0 {
+		cmd, args = args[i], append(args[:i:i], args[i+1:]...)
 	}
 	if cmd != "help" && slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" }) {
 		return runHelp([]string{cmd}, stdout)

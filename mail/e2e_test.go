@@ -377,6 +377,10 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"show", "999", "--config", filepath.Join(dir, "config.toml"), "--db", filepath.Join(dir, "desk.db")}, 1, "ticket #999: not found"},
 		{[]string{"show", "abc", "--config", empty}, 2, "not a ticket number"},
 		{[]string{"frobnicate"}, 2, "unknown command"},
+		// the common flags before the command
+		{[]string{"--config", filepath.Join(dir, "config.toml"), "--db", filepath.Join(dir, "desk.db"), "show", "999"}, 1, "ticket #999: not found"},
+		{[]string{"--db", filepath.Join(dir, "none.db"), "--config", empty, "list"}, 2, "no store at"},
+		{[]string{"--config", empty, "frobnicate"}, 2, "unknown command"},
 		{[]string{"--config", empty}, 2, "desk demo"},
 	}
 	for _, c := range cases {
