@@ -29,6 +29,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/term"
 
 	"desk/mail"
@@ -484,7 +485,9 @@ func interactive(st *store.Store, accounts []*mail.Account, opts tui.Options, lo
 			return mail.SaveAttachment(raw, index, dir)
 		}
 	}
-	p = tea.NewProgram(tui.New(st, opts), tea.WithContext(ctx))
+	// lipgloss detected the terminal's colours for stdout when it loaded;
+	// detecting them again costs a second `tmux info` under tmux.
+	p = tea.NewProgram(tui.New(st, opts), tea.WithContext(ctx), tea.WithColorProfile(lipgloss.Writer.Profile))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

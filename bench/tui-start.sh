@@ -8,15 +8,19 @@
 # Usage (from the repository root):
 #   go run . dev seed --tickets 100000 --db /tmp/seed100k.db
 #   bench/tui-start.sh /tmp/seed100k.db [RUNS=10]
+#   DESK_BIN=/path/to/desk bench/tui-start.sh ...   # a binary built before
 set -euo pipefail
 DB="${1:?usage: bench/tui-start.sh STORE.db [RUNS]}"
 RUNS="${2:-10}"
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="$(mktemp -d)"
 trap 'tmux -L deskbench kill-server 2>/dev/null || true; rm -rf "$WORK"' EXIT
-(cd "$REPO" && go build -o "$WORK/desk" .)
+if [[ -n "${DESK_BIN:-}" ]]; then cp "$DESK_BIN" "$WORK/desk"; else (cd "$REPO" && go build -o "$WORK/desk" .); fi
 : > "$WORK/config.toml" # no account: the TUI opens offline on the store
 "$WORK/desk" --config "$WORK/config.toml" --db "$DB" search zzzunseen >/dev/null || true # migrate once, untimed
+# A session that outlives the timed ones, so that the tmux server does not
+# exit and start again between runs.
+tmux -L deskbench new-session -d -s keep -x 80 -y 24 "sleep 3600"
 times=()
 for ((i = 0; i < RUNS; i++)); do
   start=$(date +%s%N)
