@@ -244,9 +244,13 @@ func TestSpamFilterCorruptRebuiltFromKeywords(t *testing.T) {
 func TestSpamHugeMailIngested(t *testing.T) {
 	e := newIngestEnv(t, 1)
 	trainTestFilter(t, e)
-	body := strings.Repeat("casino bonus jackpot spins winner ", 10<<20/34)
+	// Like the trained spam in shape too: every trained ham, and no
+	// trained spam, has no link and a sender without a name, so a mail
+	// without both would carry two perfect ham clues (spam.Tokens' shape).
+	line := "Claim your free jackpot spins at our online casino. Click http://casino.test/win to collect your prize. "
+	body := strings.Repeat(line, 10<<20/len(line))
 	start := time.Now()
-	n := e.ingest(10, mailFrom("x@casino.test", testDesk, "big", "big@casino.test", body))
+	n := e.ingest(10, mailFrom("Lucky Winner <x@casino.test>", testDesk, "big", "big@casino.test", body))
 	if took := time.Since(start); took > 20*time.Second {
 		t.Errorf("ingesting 10 MB took %v", took)
 	}

@@ -29,6 +29,18 @@ const (
 	maxClues = 150
 )
 
+// sameEvidenceMin is how many training messages a token must be in for
+// tokens with the very same ham and spam counts, both above zero, to count
+// once in a score. Such tokens nearly always occur together — a mailing
+// list's header fields and footer, a relay's name and address, in the
+// list's ham and spam alike — so they are one piece of evidence, not a
+// dozen: counted apart, the twenty tokens every post to a list carries
+// outvoted what the post itself says. Tokens of one class only, and rarer
+// ones, share counts by chance far more often (every token seen in
+// exactly 12 spam and no ham), so each of them counts. Chosen by
+// cross-validation on the training part (docs/spam.md).
+const sameEvidenceMin = 10
+
 // DefaultThreshold is the cut-off of a filter whose threshold was never
 // chosen by cross-validation (`desk spam train` chooses one).
 const DefaultThreshold = 0.9
@@ -115,7 +127,8 @@ func (f *Filter) SetThreshold(v float64) {
 
 // Score is the filter's spam probability of a message's tokens, from 0
 // (ham) to 1 (spam); 0.5 when it knows nothing either way, which it does
-// until it has seen at least one message of each class.
+// until it has seen at least one message of each class. Common tokens of
+// both classes with the same counts count once (sameEvidenceMin).
 func (f *Filter) Score(tokens []string) float64 {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
@@ -123,10 +136,17 @@ func (f *Filter) Score(tokens []string) float64 {
 		return 0.5
 	}
 	clues := make([]float64, 0, 64)
+	seen := make(map[store.SpamCount]bool, 64) // counts of the common tokens already counted
 	for _, tok := range tokens {
 		c, ok := f.tokens[tok]
 		if !ok {
 			continue
+		}
+		if c.Ham > 0 && c.Spam > 0 && c.Ham+c.Spam >= sameEvidenceMin {
+			if seen[c] {
+				continue
+			}
+			seen[c] = true
 		}
 		if p := f.tokenProb(c); math.Abs(p-0.5) >= minDev {
 			clues = append(clues, p)

@@ -63,6 +63,44 @@ func TestScore(t *testing.T) {
 	}
 }
 
+// TestSameEvidenceCountsOnce checks that common tokens of both classes
+// with the same counts (a list's header fields and footer) count once,
+// while tokens of one class, or rare ones, that share counts each count.
+func TestSameEvidenceCountsOnce(t *testing.T) {
+	f := New()
+	list := []string{"list-id:ilug", "h:x-beenthere", "maintainer", "subscription"}
+	for i := range 100 {
+		ham := []string{"linux"}
+		if i < 20 {
+			ham = append(ham, list...)
+		}
+		f.Add(ham, false, 1)
+		spam := []string{fmt.Sprintf("rare%d", i)}
+		if i < 40 {
+			spam = append(spam, list...)
+		}
+		if i < 30 {
+			spam = append(spam, "casino", "jackpot")
+		}
+		f.Add(spam, true, 1)
+	}
+	one, all := f.Score([]string{list[0], "linux"}), f.Score(append([]string{"linux"}, list...))
+	if one != all {
+		t.Errorf("a list's four tokens score %v, its one token %v: want the same", all, one)
+	}
+	for _, c := range []struct {
+		name     string
+		one, two []string
+	}{
+		{"spam-only words in 30 spam", []string{"casino", "linux"}, []string{"casino", "jackpot", "linux"}},
+		{"rare words", []string{"rare1"}, []string{"rare1", "rare2"}},
+	} {
+		if one, two := f.Score(c.one), f.Score(c.two); two <= one {
+			t.Errorf("%s: two score %v, one %v: want each to count", c.name, two, one)
+		}
+	}
+}
+
 func TestChi2Q(t *testing.T) {
 	for _, c := range []struct {
 		x2   float64

@@ -61,6 +61,43 @@ func TestTokensHeaderAndStructure(t *testing.T) {
 	}
 }
 
+// TestTokensShape checks the tokens of a message's structure.
+func TestTokensShape(t *testing.T) {
+	cases := []struct {
+		name, raw string
+		want, not []string
+	}{{
+		name: "html only",
+		raw: "From: promo@casino.example\r\nMessage-ID: <1234@bulk.mailer.example>\r\n" +
+			"Received: from a.example by b.example\r\nReceived: from c.example by a.example\r\n" +
+			"Content-Type: text/html\r\n\r\n<a href=\"http://x.example/\">win</a> <a href=\"HTTPS://y.example/\">now</a>\r\n",
+		want: []string{"shape:html-only", "shape:links:2-3", "shape:msgid-other-domain", "shape:from-no-name", "shape:received:2-3"},
+		not:  []string{"shape:msgid-from-domain"},
+	}, {
+		name: "plain alternative",
+		raw: "From: \"Ann Smith\" <ann@shop.example>\r\nMessage-ID: <x.1@mail.shop.example>\r\n" +
+			"Content-Type: multipart/alternative; boundary=b\r\n\r\n" +
+			"--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>hello</p>\r\n--b--\r\n",
+		want: []string{"shape:msgid-from-domain", "shape:links:0", "shape:received:0"},
+		not:  []string{"shape:html-only", "shape:from-no-name", "shape:msgid-other-domain"},
+	}}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := Tokens(ParseDoc([]byte(c.raw)))
+			for _, w := range c.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("missing token %q in %q", w, got)
+				}
+			}
+			for _, w := range c.not {
+				if slices.Contains(got, w) {
+					t.Errorf("unexpected token %q in %q", w, got)
+				}
+			}
+		})
+	}
+}
+
 // TestBadInputIsBounded scores huge, binary and malformed mail: no panic,
 // at most maxTokens tokens, and bounded time.
 func TestBadInputIsBounded(t *testing.T) {
