@@ -191,7 +191,7 @@ func (s *Store) indexParts(ctx context.Context) (parts int, last int64, err erro
 // The ids come as one string: a row per match through database/sql cost
 // more than the match.
 func (s *Store) readIndexSet(ctx context.Context, fts string, parts int, last int64) (*ticketSet, error) {
-	lists := make([]string, parts)
+	found := make([][]int64, parts)
 	errs := make([]error, parts)
 	var wg sync.WaitGroup
 	for i := range parts {
@@ -208,24 +208,52 @@ func (s *Store) readIndexSet(ctx context.Context, fts string, parts int, last in
 		wg.Go(func() {
 			var list sql.NullString
 			errs[i] = s.db.QueryRowContext(ctx, `SELECT group_concat(`+ftsTicket+`) FROM search_fts f
-				WHERE search_fts MATCH ? AND f.rowid >= ? AND f.rowid < ?`, fts, from, to).Scan(&list)
-			lists[i] = list.String
+				WHERE search_fts MATCH ? AND f.rowid >= ? AND f.rowid < ? ORDER BY f.rowid`, fts, from, to).Scan(&list)
+			found[i] = parseTicketIDs(list.String)
 		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
 	}
-	var ids []int64
-	for _, list := range lists {
-		for v := range strings.SplitSeq(list, ",") {
-			if id, err := strconv.ParseInt(v, 10, 64); err == nil && id != 0 { // 0: mail outside any ticket
-				ids = append(ids, id)
-			}
-		}
+	ids := slices.Concat(found...)
+	if !slices.IsSorted(ids) { // the parts come in rowid order: never, unless SQLite changes
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
 	}
-	slices.Sort(ids) // in rowid order already: cheap
-	return newTicketSet(slices.Compact(ids)), nil
+	return newTicketSet(ids), nil
+}
+
+// parseTicketIDs reads group_concat's comma-separated ticket ids, each
+// once when the same id repeats in a row (the messages of one ticket are
+// neighbours in rowid order), leaving out 0 (mail outside any ticket).
+// It does what strings.Split, strconv.ParseInt and a sort did, in a
+// quarter of their time on 80,000 ids (BenchmarkParseTicketIDs).
+func parseTicketIDs(list string) []int64 {
+	if list == "" {
+		return nil
+	}
+	ids := make([]int64, 0, strings.Count(list, ",")+1)
+	var n int64
+	neg := false
+	for i := 0; i <= len(list); i++ {
+		if i < len(list) && list[i] != ',' {
+			if c := list[i]; c == '-' {
+				neg = true
+			} else {
+				n = n*10 + int64(c-'0')
+			}
+			continue
+		}
+		if neg {
+			n = -n
+		}
+		if n != 0 && (len(ids) == 0 || ids[len(ids)-1] != n) {
+			ids = append(ids, n)
+		}
+		n, neg = 0, false
+	}
+	return ids
 }
 
 // An index is read in at most maxIndexParts parts of at least
