@@ -378,6 +378,7 @@ func TestSearchIndexMigration(t *testing.T) {
 		DROP TABLE unfetched; -- 0010, applied again after 0009
 		DROP INDEX tickets_number; -- 0011
 		DROP INDEX tickets_status_order;
+		DROP TABLE junk_looked; -- 0012
 		PRAGMA user_version = 8;`); err != nil {
 		t.Fatal(err)
 	}
