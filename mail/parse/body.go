@@ -382,8 +382,10 @@ func (p *parser) transfer(h message.Header, body []byte) []byte {
 		}
 		return out
 	case "quoted-printable":
-		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
-		if err != nil {
+		out, ok := decodeQP(body)
+		if !ok {
+			// The standard Reader, which decodeQP follows, says why.
+			_, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
 			p.warnf("broken quoted-printable (%v): shown as received", err)
 			return body
 		}
@@ -397,7 +399,14 @@ func (p *parser) transfer(h message.Header, body []byte) []byte {
 // are skipped and every '=' ends a chunk, so padded pieces glued together
 // still decode. clean is false if anything had to be skipped.
 func decodeBase64(b []byte) (out []byte, clean bool) {
-	clean = true
+	// Well-formed base64 in lines (the usual case) decodes in one call:
+	// the standard decoder skips CR and LF, and fails on anything else the
+	// lenient loop below would have to skip.
+	out = make([]byte, base64.StdEncoding.DecodedLen(len(b)))
+	if n, err := base64.StdEncoding.Decode(out, b); err == nil {
+		return out[:n], true
+	}
+	out, clean = nil, true
 	chunk := make([]byte, 0, len(b))
 	flush := func() {
 		if len(chunk)%4 == 1 {
