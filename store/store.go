@@ -40,7 +40,19 @@ type Store struct {
 	subscribers map[int]chan struct{}
 	nextSub     int
 	sets        setCache // the ticket sets of search terms, see query_set.go
+
+	checkpoint chan struct{} // a write committed: copy the WAL into the file
+	stop       chan struct{} // closed by Close
+	stopped    chan struct{} // closed when the checkpointer has returned
+	closing    sync.Once
 }
+
+// walCheckpointPages is the WAL size (in pages) at which a commit copies
+// the WAL into the database file itself. The checkpointer does that work
+// in the background after every write, so this bound only catches what a
+// long run of writes leaves it behind (SQLite's default is 1,000 pages, a
+// checkpoint with its fsync inside every sync batch's commit).
+const walCheckpointPages = 16000
 
 // Open opens (creating if needed, with mode 0600) the database at path and
 // applies any pending migrations.
@@ -54,7 +66,8 @@ func Open(path string) (*Store, error) {
 	}
 	f.Close()
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate" +
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walCheckpointPages)
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -62,7 +75,8 @@ func Open(path string) (*Store, error) {
 	// Idle connections are kept for the parts of an index read and the
 	// list's reads beside them (database/sql keeps two by default).
 	db.SetMaxIdleConns(maxIndexParts + 2)
-	s := &Store{db: db, path: path, stmts: map[string]*sql.Stmt{}, subscribers: map[int]chan struct{}{}}
+	s := &Store{db: db, path: path, stmts: map[string]*sql.Stmt{}, subscribers: map[int]chan struct{}{},
+		checkpoint: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.checkPragmas(); err != nil {
 		db.Close()
 		return nil, err
@@ -74,11 +88,32 @@ func Open(path string) (*Store, error) {
 	for _, f := range []string{"", "-wal", "-shm"} {
 		_ = os.Chmod(path+f, 0o600)
 	}
+	go s.checkpointer()
 	return s, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.closing.Do(func() { close(s.stop) })
+	<-s.stopped
+	return s.db.Close()
+}
+
+// checkpointer copies committed pages from the WAL into the database file
+// after writes, on a connection of its own, so that no writer waits for
+// it. A PASSIVE checkpoint never blocks readers or writers; it copies what
+// it can (a failure is left for the next one, or for the WAL bound).
+func (s *Store) checkpointer() {
+	defer close(s.stopped)
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.checkpoint:
+			_, _ = s.db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
+}
 
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
@@ -107,6 +142,18 @@ func (s *Store) migrate() error {
 		return err
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	// A store at the newest migration (every open but the first after an
+	// upgrade) needs no write transaction: a read-only command such as
+	// `desk search` neither writes nor waits for a running sync's lock.
+	if len(entries) > 0 {
+		newest, err := migrationNumber(entries[len(entries)-1].Name())
+		if err != nil {
+			return err
+		}
+		if current, err := s.SchemaVersion(); err == nil && current >= newest {
+			return nil
+		}
+	}
 	return s.update(context.Background(), func(tx *sql.Tx) error {
 		var current int
 		if err := tx.QueryRow("PRAGMA user_version").Scan(&current); err != nil {
@@ -114,9 +161,9 @@ func (s *Store) migrate() error {
 		}
 		latest := current
 		for _, e := range entries {
-			n, err := strconv.Atoi(strings.SplitN(e.Name(), "_", 2)[0])
+			n, err := migrationNumber(e.Name())
 			if err != nil {
-				return fmt.Errorf("store: bad migration name %q", e.Name())
+				return err
 			}
 			if n <= current {
 				continue
@@ -135,6 +182,15 @@ func (s *Store) migrate() error {
 		}
 		return err
 	})
+}
+
+// migrationNumber is the number a migration file's name starts with.
+func migrationNumber(name string) (int, error) {
+	n, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+	if err != nil {
+		return 0, fmt.Errorf("store: bad migration name %q", name)
+	}
+	return n, nil
 }
 
 // SchemaVersion reports the applied migration number.
@@ -156,6 +212,10 @@ func (s *Store) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	select {
+	case s.checkpoint <- struct{}{}:
+	default: // one is due already
 	}
 	return nil
 }
