@@ -113,25 +113,44 @@ func (a *Account) noticeBody(t *store.Ticket, notice, note string) string {
 		header: a.Send.SystemHeader, footer: footer})
 }
 
-// rateLimited says why an automated mail to rcpt about a ticket of project
-// must not go now, or "" if it may.
-func (w *worker) rateLimited(ctx context.Context, project string, rcpt []string) (string, error) {
-	st, since := w.svc.st, time.Now().Add(-time.Hour)
-	for _, r := range rcpt {
-		n, err := st.AutoMailsSince(ctx, w.row.ID, r, "", since)
-		if err != nil {
-			return "", err
-		}
-		if limit := orDefault(w.acct.Send.SenderPerHour, 5); n >= limit {
-			return fmt.Sprintf("rate limit: %d automated mails to %s in the last hour", n, r), nil
-		}
-	}
-	n, err := st.AutoMailsSince(ctx, w.row.ID, "", project, since)
+// rateCounts are the automated mails sent in the last hour, per recipient
+// and per project: a flush reads them once, at its first automated mail,
+// and counts up what it sends.
+type rateCounts struct {
+	rcpt, project map[string]int
+}
+
+// loadRates reads the automated mails the account sent in the last hour.
+func (w *worker) loadRates(ctx context.Context) (*rateCounts, error) {
+	sent, err := w.svc.st.AutoMailsSent(ctx, w.row.ID, time.Now().Add(-time.Hour))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if limit := orDefault(w.acct.Send.ProjectPerHour, 200); n >= limit {
-		return fmt.Sprintf("rate limit: %d automated mails for project %s in the last hour", n, project), nil
+	r := &rateCounts{rcpt: map[string]int{}, project: map[string]int{}}
+	for _, s := range sent {
+		r.sent(s.Project, s.Rcpt)
 	}
-	return "", nil
+	return r, nil
+}
+
+// sent counts an automated mail to rcpt about a ticket of project.
+func (r *rateCounts) sent(project string, rcpt []string) {
+	for _, addr := range rcpt {
+		r.rcpt[strings.ToLower(addr)]++
+	}
+	r.project[project]++
+}
+
+// limited says why an automated mail to rcpt about a ticket of project
+// must not go now, or "" if it may.
+func (r *rateCounts) limited(opts SendOptions, project string, rcpt []string) string {
+	for _, addr := range rcpt {
+		if n, limit := r.rcpt[strings.ToLower(addr)], orDefault(opts.SenderPerHour, 5); n >= limit {
+			return fmt.Sprintf("rate limit: %d automated mails to %s in the last hour", n, addr)
+		}
+	}
+	if n, limit := r.project[project], orDefault(opts.ProjectPerHour, 200); n >= limit {
+		return fmt.Sprintf("rate limit: %d automated mails for project %s in the last hour", n, project)
+	}
+	return ""
 }

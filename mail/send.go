@@ -171,26 +171,69 @@ func (w *worker) flushOutbox(ctx context.Context, c *conn) error {
 	if err != nil || len(items) == 0 {
 		return err
 	}
-	sess := &smtpSession{acct: w.acct}
-	defer sess.close()
+	f := &flush{sess: &smtpSession{acct: w.acct}}
+	defer f.sess.close()
 	defer w.svc.emitOutbox(ctx)
 	for _, o := range items {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := w.deliver(ctx, c, sess, o); err != nil {
+		if err := w.deliver(ctx, c, f, o); err != nil {
 			return err
 		}
 	}
-	return nil
+	return w.holdBack(ctx, f)
+}
+
+// flush is one pass over the outbox: its SMTP session, the automated mail
+// counted against the rate limits, and the automated mail held back
+// because the SMTP server was found unreachable earlier in the pass.
+type flush struct {
+	sess   *smtpSession
+	rates  *rateCounts // read at the first automated mail
+	unsent []*store.OutboxItem
+}
+
+// heldBack reports whether the SMTP server was found unreachable earlier
+// in the flush; automated mail o then waits, unclaimed and unread (its
+// ticket, rate limits and claim are looked at on its next attempt), to be
+// recorded with the others at the end of the flush.
+func (f *flush) heldBack(o *store.OutboxItem) bool {
+	if f.sess.dialErr == nil {
+		return false
+	}
+	f.unsent = append(f.unsent, o)
+	return true
+}
+
+// holdBack records the items of a flush that SMTP was unreachable for,
+// queued again after their backoff, in one transaction: an outbox full
+// of thank-yous costs one commit, not one per item.
+func (w *worker) holdBack(ctx context.Context, f *flush) error {
+	if len(f.unsent) == 0 {
+		return nil
+	}
+	w.log.Warn("send failed", "account", w.acct.Name, "items", len(f.unsent), "err", f.sess.dialErr)
+	return w.svc.st.Update(ctx, func(tx *store.Tx) error {
+		for _, o := range f.unsent {
+			state, msg, retry := w.failure(o, f.sess.dialErr)
+			if err := tx.SetOutboxState(o.ID, state, msg, retry); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // deliver moves one outbox item as far as it can go. Errors it returns are
 // connection or store failures; an SMTP refusal is recorded on the item.
-func (w *worker) deliver(ctx context.Context, c *conn, sess *smtpSession, o *store.OutboxItem) error {
+func (w *worker) deliver(ctx context.Context, c *conn, f *flush, o *store.OutboxItem) error {
 	st := w.svc.st
 	if o.State == store.OutboxSent {
 		return w.appendCopy(ctx, c, o)
+	}
+	if o.Claim != "" && c != nil && f.heldBack(o) {
+		return nil
 	}
 	t, err := st.Ticket(ctx, o.TicketID)
 	if err != nil {
@@ -209,11 +252,12 @@ func (w *worker) deliver(ctx context.Context, c *conn, sess *smtpSession, o *sto
 		return w.appendCopy(ctx, c, o)
 	}
 	if o.Kind == store.KindAuto {
-		why, err := w.rateLimited(ctx, t.Project, o.Rcpt)
-		if err != nil {
-			return err
+		if f.rates == nil {
+			if f.rates, err = w.loadRates(ctx); err != nil {
+				return err
+			}
 		}
-		if why != "" {
+		if why := f.rates.limited(w.acct.Send, t.Project, o.Rcpt); why != "" {
 			w.log.Info("automated mail suppressed", "account", w.acct.Name, "ticket", t.Number, "why", why)
 			return st.SkipOutbox(ctx, o, why)
 		}
@@ -228,7 +272,7 @@ func (w *worker) deliver(ctx context.Context, c *conn, sess *smtpSession, o *sto
 		}
 		// Connect before claiming: a claim is a promise to send, and an
 		// unreachable server should not cost a claim per item.
-		if err := sess.open(ctx); err != nil {
+		if err := f.sess.open(ctx); err != nil {
 			return w.sendFailed(ctx, t, o, err)
 		}
 		won, why, err := w.claim(c, root, o.Claim)
@@ -245,11 +289,14 @@ func (w *worker) deliver(ctx context.Context, c *conn, sess *smtpSession, o *sto
 	if err := st.SetOutboxState(ctx, o.ID, store.OutboxSending, "", time.Time{}); err != nil {
 		return err
 	}
-	if err := sess.send(ctx, o.Rcpt, o.Raw); err != nil {
+	if err := f.sess.send(ctx, o.Rcpt, o.Raw); err != nil {
 		return w.sendFailed(ctx, t, o, err)
 	}
 	if err := st.SetOutboxState(ctx, o.ID, store.OutboxSent, "", time.Time{}); err != nil {
 		return err
+	}
+	if o.Kind == store.KindAuto {
+		f.rates.sent(t.Project, o.Rcpt)
 	}
 	w.svc.emit(store.TicketsChanged{Account: w.acct.Name, Numbers: []int64{t.Number}})
 	return w.appendCopy(ctx, c, o)
@@ -312,15 +359,23 @@ func (w *worker) compose(ctx context.Context, t *store.Ticket, o *store.OutboxIt
 // TLS failure) queues it again after a capped backoff, until MaxAttempts.
 func (w *worker) sendFailed(ctx context.Context, t *store.Ticket, o *store.OutboxItem, err error) error {
 	w.log.Warn("send failed", "account", w.acct.Name, "ticket", t.Number, "err", err)
-	msg := oneLineError(err)
+	state, msg, retry := w.failure(o, err)
+	return w.svc.st.SetOutboxState(ctx, o.ID, state, msg, retry)
+}
+
+// failure is the state a failed SMTP attempt moves an item to, with its
+// error and, for a retry, when: a 5xx fails it; anything else queues it
+// again after a capped backoff, until MaxAttempts.
+func (w *worker) failure(o *store.OutboxItem, err error) (state, msg string, retry time.Time) {
+	msg = oneLineError(err)
 	attempts := o.Attempts + 1
 	switch {
 	case permanent(err):
-		return w.svc.st.SetOutboxState(ctx, o.ID, store.OutboxFailed, msg, time.Time{})
+		return store.OutboxFailed, msg, time.Time{}
 	case attempts >= w.acct.Send.maxAttempts():
-		return w.svc.st.SetOutboxState(ctx, o.ID, store.OutboxFailed, fmt.Sprintf("gave up after %d attempts: %s", attempts, msg), time.Time{})
+		return store.OutboxFailed, fmt.Sprintf("gave up after %d attempts: %s", attempts, msg), time.Time{}
 	}
-	return w.svc.st.SetOutboxState(ctx, o.ID, store.OutboxQueued, msg, time.Now().Add(retryDelay(w.acct.Send.retryBase(), attempts)))
+	return store.OutboxQueued, msg, time.Now().Add(retryDelay(w.acct.Send.retryBase(), attempts))
 }
 
 // appendCopy stores a sent mail (or a note) in the desk mailbox, marked

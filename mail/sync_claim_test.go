@@ -148,6 +148,17 @@ func TestNoClaimWhileSMTPDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The first item records the refusal at once, the others held back
+	// behind it in one transaction at the end of the flush: each says why.
+	due, err := st.DueOutbox(context.Background(), w.row.ID, time.Now().Add(time.Hour))
+	if err != nil || len(due) != fresh {
+		t.Fatalf("%d items due (%v), want %d", len(due), err, fresh)
+	}
+	for _, o := range due {
+		if !strings.Contains(o.LastError, "421") {
+			t.Fatalf("item %s: last error %q, want the server's 421", o.MessageID, o.LastError)
+		}
+	}
 	c, err := w.dialIMAP(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -165,23 +165,33 @@ func (s *Store) LoseClaim(ctx context.Context, o *OutboxItem, why string) error 
 	})
 }
 
-// AutoMailsSince counts the automated mails sent since a time to addr (if
-// not empty) and about tickets of project (if not empty), for rate limits.
-func (s *Store) AutoMailsSince(ctx context.Context, accountID int64, addr, project string, since time.Time) (int, error) {
-	q := `SELECT count(*) FROM outbox o JOIN tickets t ON t.id = o.ticket_id
-		WHERE o.account_id = ? AND o.kind = 'auto' AND o.state = 'sent' AND o.sent_at >= ?`
-	args := []any{accountID, formatTime(since)}
-	if addr != "" {
-		q += ` AND instr(' ' || lower(o.rcpt) || ' ', ?) > 0`
-		args = append(args, " "+strings.ToLower(addr)+" ")
+// SentAuto is an automated mail sent: its recipients and its ticket's
+// project.
+type SentAuto struct {
+	Rcpt    []string
+	Project string
+}
+
+// AutoMailsSent lists the account's automated mails sent since a time, for
+// the rate limits: a flush reads them once and counts what it sends.
+func (s *Store) AutoMailsSent(ctx context.Context, accountID int64, since time.Time) ([]SentAuto, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT o.rcpt, t.project FROM outbox o JOIN tickets t ON t.id = o.ticket_id
+		WHERE o.account_id = ? AND o.kind = 'auto' AND o.state = 'sent' AND o.sent_at >= ?`, accountID, formatTime(since))
+	if err != nil {
+		return nil, err
 	}
-	if project != "" {
-		q += ` AND t.project = ?`
-		args = append(args, project)
+	defer rows.Close()
+	var out []SentAuto
+	for rows.Next() {
+		var rcpt string
+		var a SentAuto
+		if err := rows.Scan(&rcpt, &a.Project); err != nil {
+			return nil, err
+		}
+		a.Rcpt = splitList(rcpt)
+		out = append(out, a)
 	}
-	var n int
-	err := s.db.QueryRowContext(ctx, q, args...).Scan(&n)
-	return n, err
+	return out, rows.Err()
 }
 
 // AddParticipant adds an external address to a ticket (in the caller's

@@ -261,6 +261,21 @@ func (s *Store) SetOutboxRaw(ctx context.Context, id int64, raw []byte, rcpt []s
 // SetOutboxState moves an item to state, recording the error (if any) and,
 // for a retry, when to try again. Every move to sending counts an attempt.
 func (s *Store) SetOutboxState(ctx context.Context, id int64, state, lastError string, retryAt time.Time) error {
+	q, args := outboxStateUpdate(id, state, lastError, retryAt)
+	_, err := s.db.ExecContext(ctx, q, args...)
+	return err
+}
+
+// SetOutboxState is Store.SetOutboxState in the caller's transaction, for
+// several items in one commit.
+func (t *Tx) SetOutboxState(id int64, state, lastError string, retryAt time.Time) error {
+	q, args := outboxStateUpdate(id, state, lastError, retryAt)
+	_, err := t.exec(q, args...)
+	return err
+}
+
+// outboxStateUpdate is the statement that moves item id to state.
+func outboxStateUpdate(id int64, state, lastError string, retryAt time.Time) (string, []any) {
 	q := `UPDATE outbox SET state = ?, last_error = ?`
 	args := []any{state, lastError}
 	switch state {
@@ -273,8 +288,7 @@ func (s *Store) SetOutboxState(ctx context.Context, id int64, state, lastError s
 		q += `, next_attempt = ?`
 		args = append(args, formatTime(retryAt))
 	}
-	_, err := s.db.ExecContext(ctx, q+` WHERE id = ?`, append(args, id)...)
-	return err
+	return q + ` WHERE id = ?`, append(args, id)
 }
 
 // MarkAppended records that the item's copy is in the mailbox.
