@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -29,8 +29,8 @@ const (
 	// up to fetchBatch, so that a few new messages are ingested while the
 	// rest are still on the wire.
 	firstBatch = 25
-	// prefetch is how many fetched batches may wait for ingestion while the
-	// next one is on the wire.
+	// prefetch is how many fetched and prepared batches may wait for
+	// ingestion while the next one is on the wire.
 	prefetch = 2
 )
 
@@ -89,6 +89,10 @@ type worker struct {
 	// pass, asked for again in this one; warning says so in the status.
 	unfetched map[uint32]bool
 	warning   string
+	// fresh holds the flags of the roots of the tickets this pass opened,
+	// which ingest has applied already: the keyword pass skips them unless
+	// they changed since.
+	fresh map[uint32]string
 }
 
 // conn is a logged-in IMAP session on the account's mailbox.
@@ -296,24 +300,23 @@ func (w *worker) finishRenumber(ctx context.Context) error {
 }
 
 // fetchNew ingests the given new UIDs in ascending order, in batches, in
-// three stages: a helper goroutine fetches the next batches, another
-// prepares (parses and spam-scores) the one before on the other cores, and
-// this one ingests the one before that; each batch commits in one transaction
-// with the cursor that covers it, so a crash anywhere resumes without loss
-// or duplication.
+// two stages: a helper goroutine fetches the next batches, each message
+// prepared (parsed and spam-scored) on the other cores as soon as it is
+// read off the wire, and this one ingests the batch before; each batch
+// commits in one transaction with the cursor that covers it, so a crash
+// anywhere resumes without loss or duplication.
 func (w *worker) fetchNew(ctx context.Context, c *conn, uids []imap.UID) error {
 	total := len(uids)
+	w.fresh = map[uint32]string{}
 	if total == 0 {
 		return nil
 	}
 	fetchCtx, cancel := context.WithCancel(ctx)
-	batches := make(chan fetchResult, prefetch)
-	ready := make(chan fetchResult, 1)
-	go fetchAll(fetchCtx, c, uids, batches)
-	go w.acct.prepareAll(fetchCtx, batches, ready)
+	ready := make(chan fetchResult, prefetch)
+	go w.acct.fetchAll(fetchCtx, c, uids, ready)
 	defer func() {
 		cancel()
-		for range ready { // wait for the helpers: c is ours again after
+		for range ready { // wait for the helper: c is ours again after
 		}
 	}()
 	start := time.Now()
@@ -346,11 +349,9 @@ func progress(done, total int, elapsed time.Duration) store.SyncStatus {
 	return s
 }
 
-// fetchResult is one fetched batch: its messages sorted by UID (then
-// prepared, in the same order), how many UIDs it covered, and the cursor
-// after it.
+// fetchResult is one fetched batch: its messages prepared and sorted by
+// UID, how many UIDs it covered, and the cursor after it.
 type fetchResult struct {
-	msgs    []fetched
 	ready   []*prepared
 	refused []refusal
 	count   int
@@ -364,9 +365,9 @@ type refusal struct {
 	reason string
 }
 
-// fetchAll fetches uids batch by batch into out and closes it; it stops at
-// the first error (sent on out) or when ctx ends.
-func fetchAll(ctx context.Context, c *conn, uids []imap.UID, out chan<- fetchResult) {
+// fetchAll fetches and prepares uids batch by batch into out and closes
+// it; it stops at the first error (sent on out) or when ctx ends.
+func (a *Account) fetchAll(ctx context.Context, c *conn, uids []imap.UID, out chan<- fetchResult) {
 	defer close(out)
 	size := firstBatch
 	if len(uids) <= fetchBatch {
@@ -374,15 +375,20 @@ func fetchAll(ctx context.Context, c *conn, uids []imap.UID, out chan<- fetchRes
 	}
 	for i := 0; i < len(uids); i, size = i+size, min(2*size, fetchBatch) {
 		batch := uids[i:min(i+size, len(uids))]
-		msgs, err := fetchBatchOf(c, batch)
+		p := a.startPreparing()
+		err := streamFetch(c, batch, p.add)
+		ready := p.done()
 		var refused []refusal
 		if isRefusal(err) {
-			msgs, refused, err = fetchEach(c, batch)
+			// Messages read before the refusal are fetched again one by one.
+			p = a.startPreparing()
+			refused, err = fetchEach(c, batch, p.add)
+			ready = p.done()
 		}
 		if err == nil {
-			refused = append(refused, missing(batch, msgs, refused)...)
+			refused = append(refused, missing(batch, ready, refused)...)
 		}
-		r := fetchResult{msgs: msgs, refused: refused, count: len(batch), next: uint32(batch[len(batch)-1]) + 1, err: err}
+		r := fetchResult{ready: ready, refused: refused, count: len(batch), next: uint32(batch[len(batch)-1]) + 1, err: err}
 		select {
 		case out <- r:
 		case <-ctx.Done():
@@ -394,52 +400,52 @@ func fetchAll(ctx context.Context, c *conn, uids []imap.UID, out chan<- fetchRes
 	}
 }
 
-// prepareAll prepares the messages of each batch from in, spread over the
-// cores, and passes the batch on to out in order. It closes out once in is
-// closed, so that a receiver draining out knows the fetcher is done too.
-func (a *Account) prepareAll(ctx context.Context, in <-chan fetchResult, out chan<- fetchResult) {
-	defer close(out)
-	for b := range in {
-		if ctx.Err() != nil {
-			continue // the fetcher is stopping: drain it
-		}
-		if b.err == nil {
-			b.ready = a.prepareBatch(b.msgs)
-		}
-		select {
-		case out <- b:
-		case <-ctx.Done():
-		}
-	}
+// preparer prepares the messages of one batch as they come off the wire,
+// on one goroutine fewer than there are cores (at least one): the
+// ingesting goroutine, the slowest stage, keeps one. A full queue holds
+// the fetch back, so memory stays bounded.
+type preparer struct {
+	in  chan fetched
+	wg  sync.WaitGroup
+	mu  sync.Mutex
+	out []*prepared
 }
 
-// prepareBatch prepares msgs on one goroutine fewer than there are cores
-// (at least one): the ingesting goroutine, the slowest stage, keeps one.
-func (a *Account) prepareBatch(msgs []fetched) []*prepared {
-	out := make([]*prepared, len(msgs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(max(runtime.GOMAXPROCS(0)-1, 1), len(msgs)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(msgs) {
-					return
-				}
-				out[i] = a.prepareMessage(msgs[i])
+// startPreparing starts the goroutines of a preparer.
+func (a *Account) startPreparing() *preparer {
+	p := &preparer{in: make(chan fetched, 8)}
+	for range max(runtime.GOMAXPROCS(0)-1, 1) {
+		p.wg.Go(func() {
+			for m := range p.in {
+				pm := a.prepareMessage(m)
+				p.mu.Lock()
+				p.out = append(p.out, pm)
+				p.mu.Unlock()
 			}
 		})
 	}
-	wg.Wait()
-	return out
+	return p
+}
+
+// add queues a fetched message.
+func (p *preparer) add(m fetched) { p.in <- m }
+
+// done waits for every message added and returns them prepared, sorted
+// by UID.
+func (p *preparer) done() []*prepared {
+	close(p.in)
+	p.wg.Wait()
+	slices.SortFunc(p.out, func(a, b *prepared) int { return cmp.Compare(a.UID, b.UID) })
+	return p.out
 }
 
 // ingestBatch files a prepared batch and advances the cursor, in one
 // transaction.
 func (w *worker) ingestBatch(ctx context.Context, b fetchResult) error {
 	var touched []int64
+	var opened []*prepared // roots of new tickets: numbered by their UID
 	err := w.svc.st.Update(ctx, func(tx *store.Tx) error {
-		touched = touched[:0]
+		touched, opened = touched[:0], opened[:0]
 		var arrived []uint32
 		for _, m := range b.ready {
 			n, err := w.acct.ingest(tx, w.row, m)
@@ -448,6 +454,9 @@ func (w *worker) ingestBatch(ctx context.Context, b fetchResult) error {
 			}
 			if n != 0 {
 				touched = append(touched, n)
+			}
+			if n == int64(m.UID) {
+				opened = append(opened, m)
 			}
 			if w.unfetched[m.UID] {
 				arrived = append(arrived, m.UID)
@@ -473,17 +482,30 @@ func (w *worker) ingestBatch(ctx context.Context, b fetchResult) error {
 		return err
 	}
 	w.row.UIDNext = max(b.next, w.row.UIDNext)
+	for _, m := range opened {
+		w.fresh[m.UID] = strings.Join(m.Flags, " ")
+	}
 	w.svc.emit(store.TicketsChanged{Account: w.acct.Name, Numbers: touched})
 	return nil
 }
 
 // fetchBatchOf fetches whole messages with their flags, sorted by UID.
 func fetchBatchOf(c *conn, uids []imap.UID) ([]fetched, error) {
+	out := make([]fetched, 0, len(uids))
+	if err := streamFetch(c, uids, func(f fetched) { out = append(out, f) }); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b fetched) int { return cmp.Compare(a.UID, b.UID) })
+	return out, nil
+}
+
+// streamFetch fetches whole messages with their flags and hands each to
+// each as soon as it is read, in the server's order.
+func streamFetch(c *conn, uids []imap.UID, each func(fetched)) error {
 	body := &imap.FetchItemBodySection{Peek: true}
 	cmd := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{
 		UID: true, Flags: true, InternalDate: true, BodySection: []*imap.FetchItemBodySection{body},
 	})
-	out := make([]fetched, 0, len(uids))
 	for {
 		msg := cmd.Next()
 		if msg == nil {
@@ -493,17 +515,16 @@ func fetchBatchOf(c *conn, uids []imap.UID) ([]fetched, error) {
 		if err != nil {
 			// The connection broke inside a message: touching the command
 			// again would read the dead stream beside go-imap's reader.
-			return nil, err
+			return err
 		}
 		if f.UID != 0 {
-			out = append(out, f)
+			each(f)
 		}
 	}
 	if err := cmd.Close(); err != nil {
-		return nil, fmt.Errorf("imap: fetch: %w", err)
+		return fmt.Errorf("imap: fetch: %w", err)
 	}
-	slices.SortFunc(out, func(a, b fetched) int { return int(a.UID) - int(b.UID) })
-	return out, nil
+	return nil
 }
 
 // readFetched reads one message of a FETCH response. It reads the body
@@ -524,7 +545,7 @@ func readFetched(msg *imapclient.FetchMessageData) (fetched, error) {
 			if it.Literal == nil {
 				continue
 			}
-			raw, err := io.ReadAll(it.Literal)
+			raw, err := readLiteral(it.Literal)
 			if err == nil && int64(len(raw)) < it.Literal.Size() {
 				err = io.ErrUnexpectedEOF
 			}
@@ -537,6 +558,26 @@ func readFetched(msg *imapclient.FetchMessageData) (fetched, error) {
 	return f, nil
 }
 
+// presizeLimit bounds the buffer readLiteral allocates for a literal's
+// announced size before its bytes arrive.
+const presizeLimit = 16 << 20
+
+// readLiteral reads a body literal whole. The buffer is allocated at the
+// announced size (up to presizeLimit) instead of growing, and copying, as
+// the bytes arrive.
+func readLiteral(lit imap.LiteralReader) ([]byte, error) {
+	size := lit.Size()
+	if size > presizeLimit {
+		return io.ReadAll(lit)
+	}
+	raw := make([]byte, size)
+	n, err := io.ReadFull(lit, raw)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil // a short read: the caller compares the length with the size
+	}
+	return raw[:n], err
+}
+
 // isRefusal reports whether err is the server's tagged NO or BAD to a
 // command, not a broken connection: the server is up but would not do it.
 func isRefusal(err error) bool {
@@ -545,31 +586,28 @@ func isRefusal(err error) bool {
 }
 
 // fetchEach fetches uids one by one after the server refused them as a
-// batch: it returns the messages it could fetch and the server's answer
-// for each one it refused again, so that one unreadable message does not
-// hold back the rest of the mailbox.
-func fetchEach(c *conn, uids []imap.UID) ([]fetched, []refusal, error) {
-	var msgs []fetched
+// batch: it hands each to each and returns the server's answer for each
+// one it refused again, so that one unreadable message does not hold back
+// the rest of the mailbox.
+func fetchEach(c *conn, uids []imap.UID, each func(fetched)) ([]refusal, error) {
 	var refused []refusal
 	for _, uid := range uids {
-		got, err := fetchBatchOf(c, []imap.UID{uid})
+		err := streamFetch(c, []imap.UID{uid}, each)
 		switch {
 		case isRefusal(err):
 			refused = append(refused, refusal{uid: uint32(uid), reason: oneLineError(err)})
 		case err != nil:
-			return nil, nil, err
-		default:
-			msgs = append(msgs, got...)
+			return nil, err
 		}
 	}
-	return msgs, refused, nil
+	return refused, nil
 }
 
 // missing lists the UIDs of batch that an OK FETCH did not return and
 // that were not refused: a message expunged since the SEARCH (the next
 // pass forgets it), or a server that skipped it; either way it is asked
 // for again instead of the cursor passing it by.
-func missing(batch []imap.UID, got []fetched, refused []refusal) []refusal {
+func missing(batch []imap.UID, got []*prepared, refused []refusal) []refusal {
 	have := make(map[uint32]bool, len(got)+len(refused))
 	for _, m := range got {
 		have[m.UID] = true

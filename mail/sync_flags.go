@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"desk/store"
 )
@@ -37,6 +40,15 @@ func (w *worker) syncKeywords(ctx context.Context, c *conn) error {
 	if err != nil {
 		return fmt.Errorf("imap: fetch flags: %w", err)
 	}
+	for _, b := range bufs {
+		w.modseq = max(w.modseq, b.ModSeq)
+	}
+	// The roots of the tickets this pass opened were filed with their
+	// flags: only those whose flags changed since are looked at again.
+	bufs = slices.DeleteFunc(bufs, func(b *imapclient.FetchMessageBuffer) bool {
+		f, ok := w.fresh[uint32(b.UID)]
+		return ok && f == strings.Join(flagStrings(b.Flags), " ")
+	})
 	if changed && len(bufs) > 0 {
 		uids := make([]uint32, len(bufs))
 		for i, b := range bufs {
@@ -50,7 +62,6 @@ func (w *worker) syncKeywords(ctx context.Context, c *conn) error {
 	err = w.svc.st.Update(ctx, func(tx *store.Tx) error {
 		touched = touched[:0]
 		for _, b := range bufs {
-			w.modseq = max(w.modseq, b.ModSeq)
 			id, ok := roots[uint32(b.UID)]
 			if !ok {
 				continue

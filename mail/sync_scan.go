@@ -10,36 +10,72 @@ import (
 	"desk/store"
 )
 
-// scan lists every UID in the mailbox in one UID SEARCH (ESEARCH where
-// offered): it returns, in ascending order, the UIDs the server refused to
-// return in earlier passes and those at or above the cursor, the new mail;
-// it marks stored messages whose UID is gone as expunged (the server has
-// no QRESYNC here, so expunges are found by comparing UID sets).
+// scan returns, in ascending order, the UIDs the server refused to return
+// in earlier passes and those at or above the cursor, the new mail, and
+// marks stored messages whose UID is gone as expunged (the server has no
+// QRESYNC here, so expunges are found by comparing UID sets).
+//
+// It first asks only for the new UIDs: when the mailbox then holds as many
+// messages below the cursor as the store knows there (live or waiting to
+// be fetched again), nothing left it, and the 20,000 UIDs of a large
+// mailbox need not be listed and compared. Otherwise one UID SEARCH ALL
+// (ESEARCH where offered) lists them all.
 func (w *worker) scan(ctx context.Context, c *conn) ([]imap.UID, error) {
+	cursor := imap.UID(max(w.row.UIDNext, 1))
+	fresh, err := c.uidSearch(&imap.SearchCriteria{UID: []imap.UIDSet{{imap.UIDRange{Start: cursor}}}})
+	if err != nil {
+		return nil, err
+	}
+	// "n:*" holds the last message even when its UID is below n.
+	cut, _ := slices.BinarySearch(fresh, cursor)
+	fresh = fresh[cut:]
+	known, err := w.svc.st.KnownUIDCount(ctx, w.row.ID, uint32(cursor))
+	if err != nil {
+		return nil, err
+	}
+	present := func(imap.UID) bool { return true }
+	if held := int(c.Mailbox().NumMessages) - len(fresh); held != known {
+		all, err := c.uidSearch(&imap.SearchCriteria{})
+		if err != nil {
+			return nil, err
+		}
+		cut, _ := slices.BinarySearch(all, cursor)
+		below := all[:cut]
+		fresh = all[cut:]
+		if err := w.markExpunged(ctx, below); err != nil {
+			return nil, err
+		}
+		present = func(uid imap.UID) bool {
+			_, ok := slices.BinarySearch(below, uid)
+			return ok
+		}
+	}
+	retry, err := w.retryUnfetched(ctx, present)
+	if err != nil {
+		return nil, err
+	}
+	return append(retry, fresh...), nil
+}
+
+// uidSearch runs a UID SEARCH (ESEARCH where offered) and returns the
+// UIDs sorted.
+func (c *conn) uidSearch(criteria *imap.SearchCriteria) ([]imap.UID, error) {
 	var opts *imap.SearchOptions
 	if c.esearch {
 		opts = &imap.SearchOptions{ReturnAll: true}
 	}
-	found, err := c.UIDSearch(&imap.SearchCriteria{}, opts).Wait()
+	found, err := c.UIDSearch(criteria, opts).Wait()
 	if err != nil {
 		return nil, fmt.Errorf("imap: search: %w", err)
 	}
-	all := found.AllUIDs()
-	slices.Sort(all)
-	cut, _ := slices.BinarySearch(all, imap.UID(max(w.row.UIDNext, 1)))
-	if err := w.markExpunged(ctx, all[:cut]); err != nil {
-		return nil, err
-	}
-	retry, err := w.retryUnfetched(ctx, all[:cut])
-	if err != nil {
-		return nil, err
-	}
-	return append(retry, all[cut:]...), nil
+	uids := found.AllUIDs()
+	slices.Sort(uids)
+	return uids, nil
 }
 
 // retryUnfetched returns the UIDs the server refused in earlier passes that
-// it still lists in present (sorted), and forgets those that left.
-func (w *worker) retryUnfetched(ctx context.Context, present []imap.UID) ([]imap.UID, error) {
+// are still present below the cursor (sorted), and forgets those that left.
+func (w *worker) retryUnfetched(ctx context.Context, present func(imap.UID) bool) ([]imap.UID, error) {
 	notes, err := w.svc.st.UnfetchedUIDs(ctx, w.row.ID)
 	if err != nil || len(notes) == 0 {
 		w.unfetched = nil
@@ -49,7 +85,7 @@ func (w *worker) retryUnfetched(ctx context.Context, present []imap.UID) ([]imap
 	var retry []imap.UID
 	var gone []uint32
 	for _, n := range notes {
-		if _, ok := slices.BinarySearch(present, imap.UID(n.UID)); ok {
+		if present(imap.UID(n.UID)) {
 			retry = append(retry, imap.UID(n.UID))
 			w.unfetched[n.UID] = true
 		} else {

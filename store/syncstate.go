@@ -27,6 +27,20 @@ func (s *Store) LiveUIDs(ctx context.Context, accountID int64) ([]uint32, error)
 	return out, rows.Err()
 }
 
+// KnownUIDCount counts the UIDs below the cursor that the account's live
+// messages hold (unique, by the schema) or that wait to be fetched again:
+// what the mailbox holds below the cursor if nothing left it since. A sync
+// compares it with the server's count instead of listing every UID.
+func (s *Store) KnownUIDCount(ctx context.Context, accountID int64, cursor uint32) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM messages WHERE account_id = ?1 AND uid < ?2 AND uid IS NOT NULL AND expunged = 0) +
+		(SELECT count(*) FROM unfetched u WHERE u.account_id = ?1 AND u.uid < ?2 AND NOT EXISTS
+			(SELECT 1 FROM messages m WHERE m.account_id = ?1 AND m.uid = u.uid AND m.expunged = 0))`,
+		accountID, cursor).Scan(&n)
+	return n, err
+}
+
 // MarkExpunged records that the messages with these UIDs left the mailbox.
 // Their local copies stay in their tickets (a ticket whose root is gone is
 // kept with its history); they are only no longer read for keywords or
