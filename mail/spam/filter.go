@@ -9,6 +9,7 @@ package spam
 import (
 	"math"
 	"sort"
+	"strings"
 	"sync"
 
 	"desk/store"
@@ -40,6 +41,15 @@ const (
 // exactly 12 spam and no ham), so each of them counts. Chosen by
 // cross-validation on the training part (docs/spam.md).
 const sameEvidenceMin = 10
+
+// maxTagClues is how many HTML tag tokens ("tag:table") count in a score:
+// the one farthest from 0.5. The tags of an HTML mail come together — one
+// with <table> has <tr> and <td>, one with <html> has <head> and <body> —
+// so they are one piece of evidence that the mail is HTML, not twenty:
+// counted apart, they made HTML ham read as spam and pushed the cut-off
+// that cross-validation chooses up. Chosen by cross-validation on the
+// training part, over 1, 3, 6 and all (docs/spam.md, "Fourth round").
+const maxTagClues = 1
 
 // DefaultThreshold is the cut-off of a filter whose threshold was never
 // chosen by cross-validation (`desk spam train` chooses one).
@@ -128,7 +138,8 @@ func (f *Filter) SetThreshold(v float64) {
 // Score is the filter's spam probability of a message's tokens, from 0
 // (ham) to 1 (spam); 0.5 when it knows nothing either way, which it does
 // until it has seen at least one message of each class. Common tokens of
-// both classes with the same counts count once (sameEvidenceMin).
+// both classes with the same counts count once (sameEvidenceMin), and so
+// do HTML tag tokens (maxTagClues).
 func (f *Filter) Score(tokens []string) float64 {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
@@ -136,6 +147,7 @@ func (f *Filter) Score(tokens []string) float64 {
 		return 0.5
 	}
 	clues := make([]float64, 0, 64)
+	var tags []float64                         // clues of HTML tag tokens
 	seen := make(map[store.SpamCount]bool, 64) // counts of the common tokens already counted
 	for _, tok := range tokens {
 		c, ok := f.tokens[tok]
@@ -148,15 +160,26 @@ func (f *Filter) Score(tokens []string) float64 {
 			}
 			seen[c] = true
 		}
-		if p := f.tokenProb(c); math.Abs(p-0.5) >= minDev {
+		switch p := f.tokenProb(c); {
+		case math.Abs(p-0.5) < minDev:
+		case strings.HasPrefix(tok, tagPrefix):
+			tags = append(tags, p)
+		default:
 			clues = append(clues, p)
 		}
 	}
-	if len(clues) > maxClues {
-		sort.Slice(clues, func(i, j int) bool { return math.Abs(clues[i]-0.5) > math.Abs(clues[j]-0.5) })
-		clues = clues[:maxClues]
+	clues = append(clues, mostExtreme(tags, maxTagClues)...)
+	return chiCombine(mostExtreme(clues, maxClues))
+}
+
+// mostExtreme returns the n clues of ps farthest from 0.5 (all of them if
+// there are no more than n), reordering ps.
+func mostExtreme(ps []float64, n int) []float64 {
+	if len(ps) <= n {
+		return ps
 	}
-	return chiCombine(clues)
+	sort.Slice(ps, func(i, j int) bool { return math.Abs(ps[i]-0.5) > math.Abs(ps[j]-0.5) })
+	return ps[:n]
 }
 
 // tokenProb is Robinson's f(w) of a token with counts c.

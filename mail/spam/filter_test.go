@@ -101,6 +101,35 @@ func TestSameEvidenceCountsOnce(t *testing.T) {
 	}
 }
 
+// TestTagsCountOnce: the HTML tags of a mail are one clue, the tag
+// farthest from 0.5, however many the mail holds; other tokens of the same
+// counts each count.
+func TestTagsCountOnce(t *testing.T) {
+	f := New()
+	tags := []string{"tag:html", "tag:table", "tag:td", "tag:font"}
+	words := []string{"deal", "winner", "offer", "bonus"}
+	for i := range 50 {
+		ham := []string{"linux", fmt.Sprintf("ham%d", i)}
+		spam := append([]string{fmt.Sprintf("spam%d", i)}, words...)
+		if i < 40 {
+			spam = append(spam, tags...)
+		} else {
+			spam = append(spam, tags[0])
+		}
+		f.Add(ham, false, 1)
+		f.Add(spam, true, 1)
+	}
+	if one, all := f.Score([]string{"linux", "tag:html"}), f.Score(append([]string{"linux"}, tags...)); one != all {
+		t.Errorf("four tags score %v, the strongest alone %v: want the same", all, one)
+	}
+	if weak, strong := f.Score([]string{"linux", "tag:table"}), f.Score([]string{"linux", "tag:html"}); strong <= weak {
+		t.Errorf("a tag in 50 spam scores %v, one in 40 %v: want the stronger to count", strong, weak)
+	}
+	if one, two := f.Score([]string{"linux", words[0]}), f.Score([]string{"linux", words[0], words[1]}); two <= one {
+		t.Errorf("two spam words score %v, one %v: want each to count", two, one)
+	}
+}
+
 func TestChi2Q(t *testing.T) {
 	for _, c := range []struct {
 		x2   float64

@@ -158,7 +158,7 @@ func (t *tokenizer) markup(raw []byte) (links int) {
 				j++
 			}
 			if j > i+1 {
-				t.add("tag:" + strings.ToLower(string(raw[i+1:j])))
+				t.add(tagPrefix + strings.ToLower(string(raw[i+1:j])))
 			}
 		case '=':
 			if i >= 7 && strings.EqualFold(string(raw[i-7:i]), "charset") {
@@ -176,6 +176,9 @@ func (t *tokenizer) markup(raw []byte) (links int) {
 	}
 	return links
 }
+
+// tagPrefix starts the token of an HTML tag name ("tag:font").
+const tagPrefix = "tag:"
 
 // hasSuffixFold reports whether b ends with suffix, ignoring ASCII case.
 func hasSuffixFold(b []byte, suffix string) bool {
