@@ -71,7 +71,7 @@ CONTESTANT_DIR="$D" IMAP_TLS=0 bash -c "$CONTESTANT_SETUP"
 "$DESK_BIN" sync --once --config "$D/config.toml" --db "$D/desk.db" 2>/dev/null
 "$DESK_BIN" sync --config "$D/config.toml" --db "$D/desk.db" 2>"$D/sync.log" &
 SYNC_PID=$!
-trap 'kill "$SYNC_PID" 2>/dev/null; rm -rf "$BIN_DIR"' EXIT
+trap 'kill "$SYNC_PID" 2>/dev/null || true; rm -rf "$BIN_DIR"' EXIT
 python3 - "$D/desk.db" "$IDLE_N" "$DOVECOT_CONF" "$IMAP_USER" <<'PY'
 import sqlite3, subprocess, sys, time
 db, n, conf, user = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
