@@ -6,9 +6,9 @@
 # check, the first window and counts, and tmux's own delay.
 #
 # Usage (from the repository root):
-#   go run . dev seed --tickets 100000 --db /tmp/seed100k.db
-#   bench/tui-start.sh /tmp/seed100k.db [RUNS=10]
-#   DESK_BIN=/path/to/desk bench/tui-start.sh ...   # a binary built before
+#   go run . dev seed --tickets 100000 --db STORE.db
+#   bench/tui-start.sh STORE.db [RUNS=10]
+#   DESK_BIN=DESK bench/tui-start.sh STORE.db   # a binary built before
 set -euo pipefail
 DB="${1:?usage: bench/tui-start.sh STORE.db [RUNS]}"
 RUNS="${2:-10}"
