@@ -178,11 +178,11 @@ func (s *Store) indexSet(ctx context.Context, fts []string) (*ticketSet, error) 
 // core, at most maxIndexParts, each of at least minPartTickets tickets;
 // last is the highest ticket id.
 func (s *Store) indexParts(ctx context.Context) (parts int, last int64, err error) {
-	var max sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT max(id) FROM tickets`).Scan(&max); err != nil {
+	var highest sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT max(id) FROM tickets`).Scan(&highest); err != nil {
 		return 0, 0, fmt.Errorf("store: search: %w", err)
 	}
-	return min(runtime.GOMAXPROCS(0), maxIndexParts, int(max.Int64/minPartTickets)+1), max.Int64, nil
+	return min(runtime.GOMAXPROCS(0), maxIndexParts, int(highest.Int64/minPartTickets)+1), highest.Int64, nil
 }
 
 // readIndexSet reads the tickets with a message matching fts, in parts
