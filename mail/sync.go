@@ -367,21 +367,33 @@ type refusal struct {
 
 // fetchAll fetches and prepares uids batch by batch into out and closes
 // it; it stops at the first error (sent on out) or when ctx ends.
+//
+// Batches start at firstBatch and double up to fetchBatch, so that the
+// first few messages are ingested while the rest are on the wire, and
+// the FETCH of the next batch is sent before the current one is read:
+// the server streams batch after batch without waiting for a round trip.
+// Each FETCH in flight has a goroutine reading it (go-imap hands each
+// response to the command whose UIDs it names, and a server may answer
+// two pipelined FETCHes interleaved, as Dovecot does).
 func (a *Account) fetchAll(ctx context.Context, c *conn, uids []imap.UID, out chan<- fetchResult) {
 	defer close(out)
-	size := firstBatch
-	if len(uids) <= fetchBatch {
-		size = len(uids) // a few new messages: one round trip
-	}
-	for i := 0; i < len(uids); i, size = i+size, min(2*size, fetchBatch) {
-		batch := uids[i:min(i+size, len(uids))]
-		p := a.startPreparing()
-		err := streamFetch(c, batch, p.add)
-		ready := p.done()
+	batches := splitBatches(uids)
+	cur := a.startBatch(c, batches[0])
+	for i, batch := range batches {
+		var next *batchFetch
+		if i+1 < len(batches) {
+			next = a.startBatch(c, batches[i+1])
+		}
+		<-cur.done
+		ready, err := cur.ready, cur.err
 		var refused []refusal
 		if isRefusal(err) {
-			// Messages read before the refusal are fetched again one by one.
-			p = a.startPreparing()
+			// Messages read before the refusal are fetched again one by
+			// one, once the batch sent ahead is in.
+			if next != nil {
+				<-next.done
+			}
+			p := a.startPreparing()
 			refused, err = fetchEach(c, batch, p.add)
 			ready = p.done()
 		}
@@ -392,12 +404,48 @@ func (a *Account) fetchAll(ctx context.Context, c *conn, uids []imap.UID, out ch
 		select {
 		case out <- r:
 		case <-ctx.Done():
-			return
+			err = ctx.Err()
 		}
 		if err != nil {
+			if next != nil {
+				<-next.done // c is the caller's again once nothing reads it
+			}
 			return
 		}
+		cur = next
 	}
+}
+
+// batchFetch is one batch's FETCH in flight: done is closed once its
+// answer is read and its messages prepared.
+type batchFetch struct {
+	done  chan struct{}
+	ready []*prepared
+	err   error
+}
+
+// startBatch sends the FETCH of batch and reads its answer on a goroutine
+// of its own, preparing each message as it arrives.
+func (a *Account) startBatch(c *conn, batch []imap.UID) *batchFetch {
+	f := &batchFetch{done: make(chan struct{})}
+	cmd := startFetch(c, batch)
+	p := a.startPreparing()
+	go func() {
+		defer close(f.done)
+		f.err = readFetch(cmd, p.add)
+		f.ready = p.done()
+	}()
+	return f
+}
+
+// splitBatches cuts uids into the batches of one pass: firstBatch, then
+// twice the one before, up to fetchBatch.
+func splitBatches(uids []imap.UID) [][]imap.UID {
+	var batches [][]imap.UID
+	for i, size := 0, firstBatch; i < len(uids); i, size = i+size, min(2*size, fetchBatch) {
+		batches = append(batches, uids[i:min(i+size, len(uids))])
+	}
+	return batches
 }
 
 // preparer prepares the messages of one batch as they come off the wire,
@@ -502,22 +550,33 @@ func fetchBatchOf(c *conn, uids []imap.UID) ([]fetched, error) {
 // streamFetch fetches whole messages with their flags and hands each to
 // each as soon as it is read, in the server's order.
 func streamFetch(c *conn, uids []imap.UID, each func(fetched)) error {
+	return readFetch(startFetch(c, uids), each)
+}
+
+// startFetch sends a UID FETCH of uids' flags, internal dates and whole
+// messages, without waiting for the answer.
+func startFetch(c *conn, uids []imap.UID) *imapclient.FetchCommand {
 	body := &imap.FetchItemBodySection{Peek: true}
-	cmd := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{
+	return c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{
 		UID: true, Flags: true, InternalDate: true, BodySection: []*imap.FetchItemBodySection{body},
 	})
+}
+
+// readFetch reads the answer to a FETCH startFetch sent, handing each
+// message to each as soon as it is read.
+func readFetch(cmd *imapclient.FetchCommand, each func(fetched)) error {
 	for {
 		msg := cmd.Next()
 		if msg == nil {
 			break
 		}
-		f, err := readFetched(msg)
+		f, whole, err := readFetched(msg)
 		if err != nil {
 			// The connection broke inside a message: touching the command
 			// again would read the dead stream beside go-imap's reader.
 			return err
 		}
-		if f.UID != 0 {
+		if f.UID != 0 && whole {
 			each(f)
 		}
 	}
@@ -530,9 +589,12 @@ func streamFetch(c *conn, uids []imap.UID, each func(fetched)) error {
 // readFetched reads one message of a FETCH response. It reads the body
 // literal once and checks its length itself: go-imap's Collect reads a
 // literal cut short by a dropped connection a second time, racing its own
-// reader goroutine.
-func readFetched(msg *imapclient.FetchMessageData) (fetched, error) {
-	var f fetched
+// reader goroutine. whole says the response held the message's body
+// section: a flag update the server sends of its own accord while a
+// FETCH is in flight is handed to it when it names one of its UIDs, and
+// must not pass for the message (go-imap then drops the real answer, so
+// the message counts as missing and is asked for again).
+func readFetched(msg *imapclient.FetchMessageData) (f fetched, whole bool, err error) {
 	for item := msg.Next(); item != nil; item = msg.Next() {
 		switch it := item.(type) {
 		case imapclient.FetchItemDataUID:
@@ -542,6 +604,7 @@ func readFetched(msg *imapclient.FetchMessageData) (fetched, error) {
 		case imapclient.FetchItemDataInternalDate:
 			f.InternalDate = it.Time
 		case imapclient.FetchItemDataBodySection:
+			whole = true
 			if it.Literal == nil {
 				continue
 			}
@@ -550,12 +613,12 @@ func readFetched(msg *imapclient.FetchMessageData) (fetched, error) {
 				err = io.ErrUnexpectedEOF
 			}
 			if err != nil {
-				return f, fmt.Errorf("imap: fetch: message cut short after %d of %d bytes: %w", len(raw), it.Literal.Size(), err)
+				return f, whole, fmt.Errorf("imap: fetch: message cut short after %d of %d bytes: %w", len(raw), it.Literal.Size(), err)
 			}
 			f.Raw = raw
 		}
 	}
-	return f, nil
+	return f, whole, nil
 }
 
 // presizeLimit bounds the buffer readLiteral allocates for a literal's

@@ -38,6 +38,11 @@ type faultProxy struct {
 	refuse uint32
 	// refusals counts the commands refused.
 	refusals int
+	// refusing holds the tags of refused commands whose answer is still to
+	// come: each went to the server as a NOOP, whose OK becomes the NO, so
+	// that the refusal arrives in turn after the answers to the commands
+	// sent before it, as a server's own would.
+	refusing map[string]bool
 	// omit is a UID whose FETCH response the proxy drops from an OK
 	// answer; omitted counts the responses dropped.
 	omit    uint32
@@ -71,15 +76,14 @@ func (p *faultProxy) serve(client net.Conn) {
 		cut, p.cuts = p.cuts[0], p.cuts[1:]
 	}
 	p.mu.Unlock()
-	var toClient sync.Mutex // the server relay and injected replies share it
 	done := make(chan struct{})
 	closeBoth := func() { client.Close(); server.Close() }
 	go func() {
 		defer close(done)
-		p.relayCommands(client, server, &toClient)
+		p.relayCommands(client, server)
 		closeBoth()
 	}()
-	p.relayResponses(server, client, &toClient, cut)
+	p.relayResponses(server, client, cut)
 	closeBoth()
 	<-done
 }
@@ -87,37 +91,50 @@ func (p *faultProxy) serve(client net.Conn) {
 // bodyFetch matches a command fetching message bodies: its tag and UID set.
 var bodyFetch = regexp.MustCompile(`^(\S+) UID FETCH (\S+) \(.*BODY\.PEEK\[\]`)
 
-// relayCommands copies the client's commands to the server line by line,
-// answering a body fetch that covers the refused UID itself with NO.
-func (p *faultProxy) relayCommands(client, server net.Conn, toClient *sync.Mutex) {
+// relayCommands copies the client's commands to the server line by line;
+// a body fetch that covers the refused UID goes as a NOOP, answered NO.
+func (p *faultProxy) relayCommands(client, server net.Conn) {
 	r := bufio.NewReader(client)
 	for {
 		line, err := r.ReadBytes('\n')
 		if err != nil {
 			return
 		}
-		if m := bodyFetch.FindSubmatch(line); m != nil && p.refuses(string(m[2])) {
-			toClient.Lock()
-			_, err = fmt.Fprintf(client, "%s NO [UNAVAILABLE] injected: this message cannot be read now\r\n", m[1])
-			toClient.Unlock()
-		} else {
-			_, err = server.Write(line)
+		if m := bodyFetch.FindSubmatch(line); m != nil && p.refuses(string(m[1]), string(m[2])) {
+			line = fmt.Appendf(nil, "%s NOOP\r\n", m[1])
 		}
-		if err != nil {
+		if _, err = server.Write(line); err != nil {
 			return
 		}
 	}
 }
 
-// refuses reports whether the UID set covers the refused UID, and counts it.
-func (p *faultProxy) refuses(set string) bool {
+// refuses reports whether the UID set covers the refused UID, and if so
+// counts it and notes the command's tag.
+func (p *faultProxy) refuses(tag, set string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.refuse == 0 || !uidSetHas(set, p.refuse) {
 		return false
 	}
 	p.refusals++
+	if p.refusing == nil {
+		p.refusing = map[string]bool{}
+	}
+	p.refusing[tag] = true
 	return true
+}
+
+// refusal turns the server's OK to a refused command's NOOP into the NO.
+func (p *faultProxy) refusal(line []byte) []byte {
+	tag, rest, _ := bytes.Cut(line, []byte(" "))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.refusing[string(tag)] || !bytes.HasPrefix(rest, []byte("OK")) {
+		return line
+	}
+	delete(p.refusing, string(tag))
+	return fmt.Appendf(nil, "%s NO [UNAVAILABLE] injected: this message cannot be read now\r\n", tag)
 }
 
 // uidSetHas reports whether an IMAP UID set ("1:5,9,12:*") holds uid.
@@ -161,8 +178,8 @@ func (p *faultProxy) omits(line []byte) bool {
 var literalStart = regexp.MustCompile(`BODY\[\] \{(\d+)\}\r\n$`)
 
 // relayResponses copies the server's responses to the client, dropping
-// the connection where cut says.
-func (p *faultProxy) relayResponses(server, client net.Conn, toClient *sync.Mutex, cut cutAt) {
+// the connection where cut says and turning refused commands' OKs into NOs.
+func (p *faultProxy) relayResponses(server, client net.Conn, cut cutAt) {
 	r := bufio.NewReader(server)
 	literals := 0
 	for {
@@ -190,16 +207,20 @@ func (p *faultProxy) relayResponses(server, client net.Conn, toClient *sync.Mute
 			if _, err := io.ReadFull(r, part); err != nil {
 				return
 			}
-			toClient.Lock()
 			client.Write(append(line, part...))
-			toClient.Unlock()
 			return
 		}
-		toClient.Lock()
-		_, err = client.Write(line)
-		toClient.Unlock()
-		if err != nil {
+		if m == nil {
+			line = p.refusal(line)
+		}
+		if _, err := client.Write(line); err != nil {
 			return
+		}
+		if m != nil { // the body as it is: no line of it is a response
+			size, _ := strconv.Atoi(string(m[1]))
+			if _, err := io.CopyN(client, r, int64(size)); err != nil {
+				return
+			}
 		}
 	}
 }
