@@ -365,87 +365,101 @@ type refusal struct {
 	reason string
 }
 
-// fetchAll fetches and prepares uids batch by batch into out and closes
-// it; it stops at the first error (sent on out) or when ctx ends.
+// fetchAll fetches and prepares uids into out, batch by batch, and
+// closes it; it stops at the first error (sent on out) or when ctx ends.
 //
-// Batches start at firstBatch and double up to fetchBatch, so that the
-// first few messages are ingested while the rest are on the wire, and
-// the FETCH of the next batch is sent before the current one is read:
-// the server streams batch after batch without waiting for a round trip.
-// Each FETCH in flight has a goroutine reading it (go-imap hands each
-// response to the command whose UIDs it names, and a server may answer
-// two pipelined FETCHes interleaved, as Dovecot does).
+// One UID FETCH asks for up to fetchBatch messages, and its answer is cut
+// into ingest batches as it arrives: the first holds firstBatch messages
+// and each next one twice as many, up to fetchBatch, so that the first
+// few messages are ingested while the rest are on the wire, without a
+// round trip between batches.
 func (a *Account) fetchAll(ctx context.Context, c *conn, uids []imap.UID, out chan<- fetchResult) {
 	defer close(out)
-	batches := splitBatches(uids)
-	cur := a.startBatch(c, batches[0])
-	for i, batch := range batches {
-		var next *batchFetch
-		if i+1 < len(batches) {
-			next = a.startBatch(c, batches[i+1])
-		}
-		<-cur.done
-		ready, err := cur.ready, cur.err
-		var refused []refusal
-		if isRefusal(err) {
-			// Messages read before the refusal are fetched again one by
-			// one, once the batch sent ahead is in.
-			if next != nil {
-				<-next.done
-			}
-			p := a.startPreparing()
-			refused, err = fetchEach(c, batch, p.add)
-			ready = p.done()
-		}
-		if err == nil {
-			refused = append(refused, missing(batch, ready, refused)...)
-		}
-		r := fetchResult{ready: ready, refused: refused, count: len(batch), next: uint32(batch[len(batch)-1]) + 1, err: err}
-		select {
-		case out <- r:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-		if err != nil {
-			if next != nil {
-				<-next.done // c is the caller's again once nothing reads it
-			}
+	size := firstBatch
+	for i := 0; i < len(uids); i += fetchBatch {
+		chunk := uids[i:min(i+fetchBatch, len(uids))]
+		b := &batcher{a: a, ctx: ctx, out: out, chunk: chunk, size: size, p: a.startPreparing()}
+		err := streamFetch(c, chunk, b.add)
+		if b.stopped {
+			b.p.done() // the preparer opened after the last batch sent
 			return
 		}
-		cur = next
+		b.ready = b.p.done()
+		var refused []refusal
+		if isRefusal(err) {
+			// Messages read before the refusal are fetched again one by one.
+			b.p = a.startPreparing()
+			refused, err = fetchEach(c, chunk[b.from:], b.p.add)
+			b.ready = b.p.done()
+		}
+		if err != nil || b.from < len(chunk) {
+			if !b.emit(len(chunk), refused, err) || err != nil {
+				return
+			}
+		}
+		size = b.size
 	}
 }
 
-// batchFetch is one batch's FETCH in flight: done is closed once its
-// answer is read and its messages prepared.
-type batchFetch struct {
-	done  chan struct{}
+// batcher cuts the answer to one FETCH (chunk, in UID order) into ingest
+// batches. A batch is cut once it holds size messages and they are
+// exactly the next UIDs of the chunk; a server that leaves a message out
+// or answers out of order has the rest of its answer ingested as one
+// batch, so that the UIDs it skipped are known to be missing.
+type batcher struct {
+	a     *Account
+	ctx   context.Context
+	out   chan<- fetchResult
+	chunk []imap.UID
+	from  int // the open batch's first UID, as an index in chunk
+	got   int // messages of the open batch read
+	top   uint32
+	size  int // messages at which the open batch is cut
+	p     *preparer
 	ready []*prepared
-	err   error
+	// stopped is set once ctx has ended: the rest of the answer is read
+	// and dropped, so that the connection can be used again.
+	stopped bool
 }
 
-// startBatch sends the FETCH of batch and reads its answer on a goroutine
-// of its own, preparing each message as it arrives.
-func (a *Account) startBatch(c *conn, batch []imap.UID) *batchFetch {
-	f := &batchFetch{done: make(chan struct{})}
-	cmd := startFetch(c, batch)
-	p := a.startPreparing()
-	go func() {
-		defer close(f.done)
-		f.err = readFetch(cmd, p.add)
-		f.ready = p.done()
-	}()
-	return f
-}
-
-// splitBatches cuts uids into the batches of one pass: firstBatch, then
-// twice the one before, up to fetchBatch.
-func splitBatches(uids []imap.UID) [][]imap.UID {
-	var batches [][]imap.UID
-	for i, size := 0, firstBatch; i < len(uids); i, size = i+size, min(2*size, fetchBatch) {
-		batches = append(batches, uids[i:min(i+size, len(uids))])
+// add takes one message of the answer.
+func (b *batcher) add(f fetched) {
+	if b.stopped {
+		return
 	}
-	return batches
+	b.p.add(f)
+	b.got++
+	b.top = max(b.top, f.UID)
+	if b.got < b.size {
+		return
+	}
+	at, found := slices.BinarySearch(b.chunk, imap.UID(b.top))
+	if !found || at+1-b.from != b.got {
+		return
+	}
+	b.ready = b.p.done()
+	b.p = b.a.startPreparing()
+	b.emit(at+1, nil, nil)
+}
+
+// emit sends the open batch, chunk[from:end], with the messages prepared
+// for it, and opens the next one; it reports false, and marks the
+// batcher stopped, when ctx ended first.
+func (b *batcher) emit(end int, refused []refusal, err error) bool {
+	batch := b.chunk[b.from:end]
+	if err == nil {
+		refused = append(refused, missing(batch, b.ready, refused)...)
+	}
+	r := fetchResult{ready: b.ready, refused: refused, count: len(batch), next: uint32(batch[len(batch)-1]) + 1, err: err}
+	select {
+	case b.out <- r:
+	case <-b.ctx.Done():
+		b.stopped = true
+		return false
+	}
+	b.from, b.got, b.ready = end, 0, nil
+	b.size = min(2*b.size, fetchBatch)
+	return true
 }
 
 // preparer prepares the messages of one batch as they come off the wire,
@@ -550,21 +564,10 @@ func fetchBatchOf(c *conn, uids []imap.UID) ([]fetched, error) {
 // streamFetch fetches whole messages with their flags and hands each to
 // each as soon as it is read, in the server's order.
 func streamFetch(c *conn, uids []imap.UID, each func(fetched)) error {
-	return readFetch(startFetch(c, uids), each)
-}
-
-// startFetch sends a UID FETCH of uids' flags, internal dates and whole
-// messages, without waiting for the answer.
-func startFetch(c *conn, uids []imap.UID) *imapclient.FetchCommand {
 	body := &imap.FetchItemBodySection{Peek: true}
-	return c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{
+	cmd := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{
 		UID: true, Flags: true, InternalDate: true, BodySection: []*imap.FetchItemBodySection{body},
 	})
-}
-
-// readFetch reads the answer to a FETCH startFetch sent, handing each
-// message to each as soon as it is read.
-func readFetch(cmd *imapclient.FetchCommand, each func(fetched)) error {
 	for {
 		msg := cmd.Next()
 		if msg == nil {
@@ -590,7 +593,7 @@ func readFetch(cmd *imapclient.FetchCommand, each func(fetched)) error {
 // literal once and checks its length itself: go-imap's Collect reads a
 // literal cut short by a dropped connection a second time, racing its own
 // reader goroutine. whole says the response held the message's body
-// section: a flag update the server sends of its own accord while a
+// section: a flag update the server sends of its own accord while the
 // FETCH is in flight is handed to it when it names one of its UIDs, and
 // must not pass for the message (go-imap then drops the real answer, so
 // the message counts as missing and is asked for again).
