@@ -7,7 +7,6 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,9 +28,21 @@ const (
 
 // content is what one MIME entity adds to the message.
 type content struct {
-	text string // readable text, "" if none
-	html bool   // the text was converted from HTML
-	atts []Attachment
+	text   string // readable text, "" if none; HTML while markup is set
+	html   bool   // the text was converted from HTML
+	markup bool   // text is HTML not yet converted: read it with plain
+	atts   []Attachment
+}
+
+// plain returns the readable text of c. An HTML part is converted only
+// here, when its text is asked for, so that an HTML alternative that loses
+// to a plain-text one costs no conversion.
+func (c content) plain() string {
+	if !c.markup {
+		return c.text
+	}
+	return html2text.HTML2TextWithOptions(c.text,
+		html2text.WithLinksInnerText(), html2text.WithUnixLineBreaks(), html2text.WithListSupport())
 }
 
 // entity reads one MIME entity with header h and raw body. defaultType is
@@ -65,11 +76,9 @@ func (p *parser) entity(h message.Header, body []byte, depth int, defaultType st
 	case mediaType == "message/rfc822" || mediaType == "message/global":
 		return p.forwarded(p.transfer(h, body), depth)
 	case disposition != "attachment" && (mediaType == "text/plain" || mediaType == "text/html"):
-		s := p.decodeCharset(params["charset"], p.transfer(h, body))
+		s := p.decodeText(h, body, params["charset"])
 		if mediaType == "text/html" {
-			s = html2text.HTML2TextWithOptions(s,
-				html2text.WithLinksInnerText(), html2text.WithUnixLineBreaks(), html2text.WithListSupport())
-			return content{text: s, html: true}
+			return content{text: s, html: true, markup: true}
 		}
 		if strings.EqualFold(params["format"], "flowed") {
 			s = unflow(s, strings.EqualFold(params["delsp"], "yes"))
@@ -84,10 +93,12 @@ func (p *parser) entity(h message.Header, body []byte, depth int, defaultType st
 	if name = cleanName(p.decodeWords(p.fixHeader("filename", name))); name != "" {
 		name = safeFilename(name)
 	}
-	data := p.transfer(h, body)
-	att := Attachment{Filename: name, ContentType: mediaType, Size: len(data)}
+	att := Attachment{Filename: name, ContentType: mediaType}
 	if p.keepData {
-		att.Data = data
+		att.Data = p.transfer(h, body)
+		att.Size = len(att.Data)
+	} else {
+		att.Size = p.transferSize(h, body)
 	}
 	return content{atts: []Attachment{att}}
 }
@@ -125,8 +136,8 @@ func (p *parser) multipart(mediaType, boundary string, body []byte, depth int) c
 	var texts []string
 	c.html = true
 	for _, k := range kids {
-		if strings.TrimSpace(k.text) != "" {
-			texts = append(texts, k.text)
+		if t := k.plain(); strings.TrimSpace(t) != "" {
+			texts = append(texts, t)
 			c.html = c.html && k.html
 		}
 	}
@@ -144,8 +155,8 @@ func preferredText(alts []content) (string, bool) {
 		}
 	}
 	for _, a := range alts {
-		if strings.TrimSpace(a.text) != "" {
-			return a.text, true
+		if t := a.plain(); strings.TrimSpace(t) != "" {
+			return t, true
 		}
 	}
 	return "", false
@@ -161,33 +172,52 @@ func splitMultipart(body []byte, boundary string) (parts [][]byte, closed bool) 
 	}
 	delim := []byte("--" + boundary)
 	start := -1 // start of the current part, -1 before the first delimiter
-	for pos := 0; pos < len(body); {
-		next := len(body)
-		if i := bytes.IndexByte(body[pos:], '\n'); i >= 0 {
-			next = pos + i + 1
+	for pos := 0; ; {
+		at, next, isClose := nextDelimiter(body, delim, pos)
+		if at < 0 {
+			break
 		}
-		line := body[pos:next]
-		if rest, ok := bytes.CutPrefix(line, delim); ok {
-			isClose := bytes.HasPrefix(rest, []byte("--"))
-			if isClose {
-				rest = rest[2:]
-			}
-			if len(bytes.TrimRight(rest, " \t\r\n")) == 0 {
-				if start >= 0 {
-					parts = append(parts, trimLineEnd(body[start:pos]))
-				}
-				if isClose {
-					return parts, true
-				}
-				start = next
-			}
+		if start >= 0 {
+			parts = append(parts, trimLineEnd(body[start:at]))
 		}
-		pos = next
+		if isClose {
+			return parts, true
+		}
+		start, pos = next, next
 	}
 	if start >= 0 {
 		parts = append(parts, body[start:])
 	}
 	return parts, false
+}
+
+// nextDelimiter finds the first delimiter line of body at or after pos, a
+// line start: a line that starts with delim ("--" and the boundary), maybe
+// then "--" (the close delimiter), then only blanks. It returns where the
+// line starts (-1 if there is none), where the next line starts, and
+// whether it is the close delimiter. It jumps from one occurrence of delim
+// to the next instead of looking at every line.
+func nextDelimiter(body, delim []byte, pos int) (at, next int, isClose bool) {
+	for pos < len(body) {
+		i := bytes.Index(body[pos:], delim)
+		if i < 0 {
+			break
+		}
+		if pos += i; pos > 0 && body[pos-1] != '\n' {
+			pos++
+			continue
+		}
+		next = len(body)
+		if i := bytes.IndexByte(body[pos:], '\n'); i >= 0 {
+			next = pos + i + 1
+		}
+		rest, isClose := bytes.CutPrefix(body[pos+len(delim):next], []byte("--"))
+		if len(bytes.TrimRight(rest, " \t\r\n")) == 0 {
+			return pos, next, isClose
+		}
+		pos = next
+	}
+	return -1, len(body), false
 }
 
 // trimLineEnd removes one trailing LF or CRLF.
@@ -202,7 +232,8 @@ func trimLineEnd(b []byte) []byte {
 func (p *parser) forwarded(raw []byte, depth int) content {
 	h, body := p.readMessage(raw)
 	c := p.entity(h.Header, body, depth+1, "text/plain")
-	in := &Inner{MessageID: p.messageID(h), Subject: p.line(h, "Subject"), Text: cleanText(c.text)}
+	text := c.plain()
+	in := &Inner{MessageID: p.messageID(h), Subject: p.line(h, "Subject"), Text: cleanText(text)}
 	p.originalID(in.MessageID)
 	var b strings.Builder
 	b.WriteString("---- Forwarded message ----\n")
@@ -213,7 +244,7 @@ func (p *parser) forwarded(raw []byte, depth int) content {
 	if in.Subject != "" {
 		b.WriteString("Subject: " + in.Subject + "\n")
 	}
-	b.WriteString("\n" + c.text)
+	b.WriteString("\n" + text)
 	if p.msg.Attached == nil {
 		in.Date = p.date(h)
 		p.msg.Attached = in
@@ -285,26 +316,143 @@ func (p *parser) mediaParams(key, v string) (string, map[string]string) {
 	return mediaType, params
 }
 
-// paramRe matches one parameter: a key after a semicolon or a blank, '=',
-// and a quoted or bare value.
-var paramRe = regexp.MustCompile(`[;\s]\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)`)
+// param is one "key=value" parameter of a field value as written: the
+// value is still quoted or holds its comments.
+type param struct{ key, value string }
 
-// quotedPairRe matches a backslash escape in a quoted string.
-var quotedPairRe = regexp.MustCompile(`\\(.)`)
+// isBlank reports whether c is an ASCII blank: space, tab, CR, LF or FF.
+func isBlank(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
+}
 
-// commentRe matches a comment in a field value.
-var commentRe = regexp.MustCompile(`\([^()]*\)`)
+// skipBlanks returns the index of the first byte at or after i in v that is
+// not a blank.
+func skipBlanks(v string, i int) int {
+	for i < len(v) && isBlank(v[i]) {
+		i++
+	}
+	return i
+}
 
-// sectionRe matches the RFC 2231 section suffix of a parameter name: "*2",
-// "*2*" or "*".
-var sectionRe = regexp.MustCompile(`\*(\d+)?\*?$`)
+// scanParams finds the parameters of a field value, leniently: each is a
+// key after a semicolon or a blank, then "=" (blanks around it allowed),
+// then a quoted value (up to its closing quote, which may be missing; a
+// backslash escapes any character but LF) or a bare one (up to the next
+// semicolon).
+func scanParams(v string) []param {
+	var out []param
+	for i := 0; i < len(v); i++ {
+		if v[i] != ';' && !isBlank(v[i]) {
+			continue
+		}
+		keyStart := skipBlanks(v, i+1)
+		keyEnd := keyStart
+		for keyEnd < len(v) && v[keyEnd] != '=' && v[keyEnd] != ';' && !isBlank(v[keyEnd]) {
+			keyEnd++
+		}
+		eq := skipBlanks(v, keyEnd)
+		if keyEnd == keyStart || eq == len(v) || v[eq] != '=' {
+			continue
+		}
+		start := skipBlanks(v, eq+1)
+		end := start
+		if end < len(v) && v[end] == '"' {
+			for end++; end < len(v); end++ {
+				if v[end] == '"' {
+					end++
+					break
+				}
+				if v[end] == '\\' {
+					if end+1 == len(v) || v[end+1] == '\n' {
+						break
+					}
+					end++
+				}
+			}
+		} else {
+			for end < len(v) && v[end] != ';' {
+				end++
+			}
+		}
+		out = append(out, param{v[keyStart:keyEnd], v[start:end]})
+		i = end - 1 // the byte at end may start the next parameter
+	}
+	return out
+}
+
+// unquotePairs undoes the backslash escapes of a quoted string: a
+// backslash before any character but LF stands for that character.
+func unquotePairs(s string) string {
+	if strings.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && s[i+1] != '\n' {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// stripComments removes the comments, "(…)" without parentheses inside,
+// from a field value.
+func stripComments(s string) string {
+	if strings.IndexByte(s, '(') < 0 {
+		return s
+	}
+	var b strings.Builder
+	kept := 0 // s[:kept] is written or removed
+	for i := strings.IndexByte(s, '('); i >= 0; {
+		j := strings.IndexAny(s[i+1:], "()")
+		if j < 0 {
+			break
+		}
+		j += i + 1
+		if s[j] == ')' {
+			b.WriteString(s[kept:i])
+			kept = j + 1
+		}
+		if i = strings.IndexByte(s[j:], '('); i >= 0 {
+			i += j
+		}
+	}
+	b.WriteString(s[kept:])
+	return b.String()
+}
+
+// sectionSuffix finds the RFC 2231 section suffix of a parameter name
+// ("*2", "*2*" or "*"): it returns where the suffix starts (-1 when there
+// is none) and its section number ("" when it has none).
+func sectionSuffix(name string) (at int, number string) {
+	for i := 0; i < len(name); i++ {
+		if name[i] != '*' {
+			continue
+		}
+		j := i + 1
+		for j < len(name) && '0' <= name[j] && name[j] <= '9' {
+			j++
+		}
+		if rest := name[j:]; rest == "" || rest == "*" {
+			return i, name[i+1 : j]
+		}
+	}
+	return -1, ""
+}
 
 // looseParams reads a "type; key=value" field without giving up on syntax
 // errors. It joins RFC 2231 continuations and decodes extended values;
 // rfc2231 tells which parameters used that syntax.
 func (p *parser) looseParams(v string) (mediaType string, params map[string]string, rfc2231 map[string]bool) {
-	if f := strings.FieldsFunc(v, func(r rune) bool { return r == ';' || unicode.IsSpace(r) }); len(f) > 0 {
-		mediaType = strings.ToLower(strings.Trim(f[0], `"`))
+	isSep := func(r rune) bool { return r == ';' || unicode.IsSpace(r) }
+	if start := strings.IndexFunc(v, func(r rune) bool { return !isSep(r) }); start >= 0 {
+		first := v[start:]
+		if end := strings.IndexFunc(first, isSep); end >= 0 {
+			first = first[:end]
+		}
+		mediaType = strings.ToLower(strings.Trim(first, `"`))
 	}
 
 	type section struct {
@@ -314,21 +462,20 @@ func (p *parser) looseParams(v string) (mediaType string, params map[string]stri
 	}
 	sections := map[string][]section{}
 	rfc2231 = map[string]bool{}
-	for _, m := range paramRe.FindAllStringSubmatch(v, -1) {
-		name := strings.ToLower(m[1])
-		value := strings.TrimSpace(m[2])
+	for _, pm := range scanParams(v) {
+		name := strings.ToLower(pm.key)
+		value := strings.TrimSpace(pm.value)
 		if strings.HasPrefix(value, `"`) {
-			value = strings.TrimSuffix(strings.TrimPrefix(value, `"`), `"`)
-			value = quotedPairRe.ReplaceAllString(value, "$1")
+			value = unquotePairs(strings.TrimSuffix(strings.TrimPrefix(value, `"`), `"`))
 		} else {
-			value = strings.TrimSpace(commentRe.ReplaceAllString(value, ""))
+			value = strings.TrimSpace(stripComments(value))
 		}
 		s := section{value: value, extended: strings.HasSuffix(name, "*")}
-		if loc := sectionRe.FindStringSubmatchIndex(name); loc != nil {
-			if loc[2] >= 0 {
-				s.n, _ = strconv.Atoi(name[loc[2]:loc[3]])
+		if at, number := sectionSuffix(name); at >= 0 {
+			if number != "" {
+				s.n, _ = strconv.Atoi(number)
 			}
-			name = name[:loc[0]]
+			name = name[:at]
 			rfc2231[name] = true
 		}
 		sections[name] = append(sections[name], s)
@@ -368,10 +515,7 @@ func (p *parser) looseParams(v string) (mediaType string, params map[string]stri
 // transfer undoes the Content-Transfer-Encoding of body. Broken or unknown
 // encodings are decoded as far as possible or kept as received.
 func (p *parser) transfer(h message.Header, body []byte) []byte {
-	enc := strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding")))
-	if f := strings.Fields(enc); len(f) > 0 {
-		enc = f[0]
-	}
+	enc := transferEncoding(h)
 	switch enc {
 	case "", "7bit", "8bit", "binary":
 		return body
@@ -393,6 +537,76 @@ func (p *parser) transfer(h message.Header, body []byte) []byte {
 	}
 	p.warnf("unknown transfer encoding %s: shown as received", quote(enc))
 	return body
+}
+
+// transferSize returns len(p.transfer(h, body)), with its warnings, but
+// only counts a well-formed base64 body (the usual attachment) instead of
+// decoding it.
+func (p *parser) transferSize(h message.Header, body []byte) int {
+	if transferEncoding(h) == "base64" {
+		if n, ok := base64Size(body); ok {
+			return n
+		}
+	}
+	return len(p.transfer(h, body))
+}
+
+// base64Size returns the length of the data that base64.StdEncoding's
+// Decode would decode from b, which skips CR and LF, and true; or false
+// where Decode would fail: a byte outside the alphabet, more than two
+// padding characters or anything but padding after the first, or a
+// length that is not a multiple of four.
+func base64Size(b []byte) (int, bool) {
+	n, pad := 0, 0 // characters of the alphabet, and of padding
+	for len(b) > 0 {
+		// Eight characters of the alphabet (the usual case) at once: a
+		// byte outside it has the value -1, which makes the OR negative.
+		if len(b) >= 8 && pad == 0 && b64Value[b[0]]|b64Value[b[1]]|b64Value[b[2]]|b64Value[b[3]]|
+			b64Value[b[4]]|b64Value[b[5]]|b64Value[b[6]]|b64Value[b[7]] >= 0 {
+			n += 8
+			b = b[8:]
+			continue
+		}
+		c := b[0]
+		b = b[1:]
+		switch {
+		case c == '\r' || c == '\n':
+		case c == '=':
+			pad++
+		case pad > 0 || b64Value[c] < 0:
+			return 0, false
+		default:
+			n++
+		}
+	}
+	if (n+pad)%4 != 0 || pad > 2 {
+		return 0, false
+	}
+	return n/4*3 + max(n%4-1, 0), true
+}
+
+// transferEncoding returns the lower-cased Content-Transfer-Encoding of h,
+// its first word only.
+func transferEncoding(h message.Header) string {
+	enc := strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding")))
+	if f := strings.Fields(enc); len(f) > 0 {
+		enc = f[0]
+	}
+	return enc
+}
+
+// decodeText decodes the body of a text part in charset cs to UTF-8: transfer,
+// then decodeCharset. Quoted-printable UTF-8 or ASCII, the usual text,
+// decodes straight into the result, sparing a copy of the text; anything
+// else, and text with an escape character (it may be ISO-2022-JP, see
+// readISO2022JP), takes the general way.
+func (p *parser) decodeText(h message.Header, body []byte, cs string) string {
+	if transferEncoding(h) == "quoted-printable" && isUTF8Charset(cs) {
+		if s, ok := decodeQPString(body); ok && utf8.ValidString(s) && strings.IndexByte(s, 0x1b) < 0 {
+			return s
+		}
+	}
+	return p.decodeCharset(cs, p.transfer(h, body))
 }
 
 // decodeBase64 decodes base64 leniently: characters outside the alphabet
@@ -441,19 +655,19 @@ func decodeBase64(b []byte) (out []byte, clean bool) {
 // UTF-8 and read by read8bit (a CJK charset it plausibly is in, or
 // windows-1252) otherwise.
 func (p *parser) decodeCharset(cs string, b []byte) string {
-	cs = strings.ToLower(strings.Trim(cs, " \t\"'"))
-	switch cs {
-	case "", "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "ansi-x3.4-1968":
+	cs = normCharset(cs)
+	switch {
+	case isUTF8Charset(cs):
 		if s, ok := readISO2022JP(b); ok {
 			return s
 		}
-		if isUTF8(string(b)) {
+		if utf8.Valid(b) {
 			return string(b)
 		}
 		s, guessed := read8bit(b)
 		p.warnf("text is not valid UTF-8: read as %s", guessed)
 		return s
-	case "utf-7", "utf7", "unicode-1-1-utf-7", "csunicode11utf7":
+	case cs == "utf-7", cs == "utf7", cs == "unicode-1-1-utf-7", cs == "csunicode11utf7":
 		s, ok := decodeUTF7(b)
 		if !ok {
 			p.warnf("broken UTF-7: shown as far as it could be read")
@@ -462,7 +676,7 @@ func (p *parser) decodeCharset(cs string, b []byte) string {
 	}
 	r, err := charset.Reader(cs, bytes.NewReader(b))
 	if err != nil {
-		if isUTF8(string(b)) {
+		if utf8.Valid(b) {
 			p.warnf("unknown charset %s: shown as received", quote(cs))
 			return string(b)
 		}
@@ -474,7 +688,22 @@ func (p *parser) decodeCharset(cs string, b []byte) string {
 	if err != nil {
 		p.warnf("text in charset %s only partly decoded: %v", quote(cs), err)
 	}
-	return strings.ToValidUTF8(string(out), "\uFFFD")
+	return validUTF8(string(out))
+}
+
+// normCharset lower-cases a charset label and trims blanks and quotes.
+func normCharset(cs string) string {
+	return strings.ToLower(strings.Trim(cs, " \t\"'"))
+}
+
+// isUTF8Charset reports whether the label cs names UTF-8 or ASCII, or is
+// empty (text without a charset is read as UTF-8).
+func isUTF8Charset(cs string) bool {
+	switch normCharset(cs) {
+	case "", "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "ansi-x3.4-1968":
+		return true
+	}
+	return false
 }
 
 // wordCharset is the CharsetReader for encoded words. It never fails, so
@@ -492,6 +721,16 @@ func isUTF8(s string) bool {
 	return utf8.ValidString(s)
 }
 
+// validUTF8 returns s with each invalid UTF-8 sequence replaced by U+FFFD,
+// as strings.ToValidUTF8 does, but checks valid text (nearly all of it)
+// with the faster utf8.ValidString first.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
 // windows1252 reads b, which is not valid UTF-8, as UTF-8 where it is
 // valid and as windows-1252 (the usual charset of unlabelled 8-bit mail)
 // byte by byte where it is not, so that one stray byte does not spoil a
@@ -499,12 +738,12 @@ func isUTF8(s string) bool {
 func windows1252(b []byte) string {
 	r, err := charset.Reader("windows-1252", bytes.NewReader(b))
 	if err != nil {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
+		return validUTF8(string(b))
 	}
 	out, err := io.ReadAll(r)
 	single := []rune(string(out)) // one rune per byte of b
 	if err != nil || len(single) != len(b) {
-		return strings.ToValidUTF8(string(out), "\uFFFD")
+		return validUTF8(string(out))
 	}
 	var sb strings.Builder
 	for i := 0; i < len(b); {
@@ -516,26 +755,48 @@ func windows1252(b []byte) string {
 		sb.WriteRune(single[i])
 		i++
 	}
-	return strings.ToValidUTF8(sb.String(), "\uFFFD")
+	return validUTF8(sb.String())
 }
 
-// blankLinesRe matches runs of more than one empty line.
-var blankLinesRe = regexp.MustCompile(`\n{3,}`)
-
-// cleanText normalises line ends to LF, trims trailing blanks from lines
-// (keeping the "-- " signature separator), folds runs of empty lines into
-// one and trims empty lines at both ends.
+// cleanText normalises line ends (CRLF, CR) to LF, trims trailing blanks
+// from lines (keeping the "-- " signature separator), folds runs of empty
+// lines into one and trims empty lines at both ends. It builds the result
+// in one pass over s.
 func cleanText(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		if l != "-- " {
-			lines[i] = strings.TrimRight(l, " \t")
+	var b strings.Builder
+	b.Grow(len(s))
+	empty := 0 // empty lines since the last line written
+	for len(s) > 0 {
+		end := strings.IndexByte(s, '\n')
+		if end < 0 {
+			end = len(s)
 		}
+		line, next := s[:end], s[min(end+1, len(s)):]
+		if cr := strings.IndexByte(line, '\r'); cr >= 0 && cr+1 < end {
+			line, next = s[:cr], s[cr+1:] // a bare CR
+		} else if cr >= 0 {
+			line = s[:cr] // CRLF, or a CR at the end
+		}
+		s = next
+		if line != "-- " {
+			for len(line) > 0 && (line[len(line)-1] == ' ' || line[len(line)-1] == '\t') {
+				line = line[:len(line)-1]
+			}
+		}
+		if line == "" {
+			empty++
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+			if empty > 0 {
+				b.WriteByte('\n')
+			}
+		}
+		b.WriteString(line)
+		empty = 0
 	}
-	s = blankLinesRe.ReplaceAllString(strings.Join(lines, "\n"), "\n\n")
-	return strings.ToValidUTF8(strings.Trim(s, "\n"), "\uFFFD")
+	return validUTF8(b.String())
 }
 
 // autoReason tells why the message with header h is automated mail, or

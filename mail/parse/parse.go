@@ -10,7 +10,6 @@
 package parse
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"mime"
@@ -102,7 +101,7 @@ type parser struct {
 
 // warnf adds a warning unless the same one was already given.
 func (p *parser) warnf(format string, args ...any) {
-	w := strings.ToValidUTF8(fmt.Sprintf(format, args...), "\uFFFD")
+	w := validUTF8(fmt.Sprintf(format, args...))
 	if p.warned[w] {
 		return
 	}
@@ -136,7 +135,7 @@ func (p *parser) parse(raw []byte) {
 	}
 
 	c := p.entity(h.Header, body, 0, "text/plain")
-	m.Text = cleanText(c.text)
+	m.Text = cleanText(c.plain())
 	m.Attachments = c.atts
 
 	m.Auto = p.autoReason(h)
@@ -163,12 +162,20 @@ func (p *parser) readMessage(raw []byte) (mail.Header, []byte) {
 // readHeader splits an entity (a whole message or one MIME part) into its
 // header and its body. Problems are reported as warnings, and whatever does
 // not look like a header is kept as body.
+//
+// It reads the fields itself, in the scan that finds where the header
+// ends, and adds them as textproto.ReadHeader would have read them: with
+// the same keys and values, in the same order. (The scan keeps only lines
+// that ReadHeader reads without error: fields with a valid name and their
+// continuation lines.)
 func (p *parser) readHeader(raw []byte) (message.Header, []byte) {
 	if trimmed := bytes.TrimLeft(raw, " \t"); len(trimmed) < len(raw) && isField(firstLine(trimmed)) {
 		p.warnf("header starts with white space")
 		raw = trimmed
 	}
-	end, body := len(raw), len(raw) // the header is raw[:end], the body raw[body:]
+	var fields [][]byte // each field with its continuation lines
+	body := len(raw)    // the body is raw[body:]
+	start := 0          // the start of the field being read
 scan:
 	for pos := 0; pos < len(raw); {
 		next := len(raw)
@@ -178,35 +185,52 @@ scan:
 		line := bytes.TrimRight(raw[pos:next], "\r\n")
 		switch {
 		case len(line) == 0:
-			end, body = pos, next
+			body = next
 			break scan
-		case isField(line), pos > 0 && (line[0] == ' ' || line[0] == '\t'):
-			pos = next
+		case pos > 0 && (line[0] == ' ' || line[0] == '\t'):
+			fields[len(fields)-1] = raw[start:next]
+		case isField(line):
+			start = pos
+			fields = append(fields, raw[start:next])
 		case pos == 0:
 			p.warnf("no header found: everything is shown as body")
-			end, body = 0, 0
+			body = 0
 			break scan
 		default:
 			p.warnf("header not followed by a blank line")
-			end, body = pos, pos
+			body = pos
 			break scan
 		}
+		pos = next
 	}
-	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(raw[:end])))
-	if err != nil {
-		p.warnf("malformed header: %v", err)
+	var h textproto.Header
+	for i := len(fields) - 1; i >= 0; i-- { // ReadHeader keeps them last first
+		f := fields[i]
+		if f[len(f)-1] != '\n' {
+			// The last line of a header without a body: ReadHeader keeps
+			// a CR that ends it, and AddRaw would drop it.
+			f = append(f[:len(f):len(f)], '\r', '\n')
+		}
+		h.AddRaw(f)
 	}
 	return message.Header{Header: h}, raw[body:]
 }
 
-// fieldRe matches the start of a header field: a name of printable ASCII
-// other than colon, then a colon (RFC 5322 section 2.2; spaces before the
-// colon are obsolete syntax but still seen).
-var fieldRe = regexp.MustCompile(`^[!-9;-~]+[ \t]*:`)
-
-// isField reports whether line starts a header field.
+// isField reports whether line starts a header field: a name of printable
+// ASCII other than colon, then a colon (RFC 5322 section 2.2; spaces
+// before the colon are obsolete syntax but still seen).
 func isField(line []byte) bool {
-	return fieldRe.Match(line)
+	i := 0
+	for i < len(line) && '!' <= line[i] && line[i] <= '~' && line[i] != ':' {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	return i < len(line) && line[i] == ':'
 }
 
 // firstLine returns b up to its first line end.
@@ -282,7 +306,7 @@ func (p *parser) name(s string) string {
 
 // cleanName puts a display name on one line.
 func cleanName(s string) string {
-	return strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ")
+	return strings.Join(strings.Fields(validUTF8(s)), " ")
 }
 
 // angleRe finds text between angle brackets.
@@ -322,8 +346,8 @@ func (p *parser) recipients(h mail.Header) []string {
 		}
 	}
 	for _, v := range h.Values("Received") {
-		if m := receivedForRe.FindStringSubmatch(v); m != nil {
-			if addr := strings.ToLower(m[1]); !seen[addr] {
+		if addr := receivedFor(v); addr != "" {
+			if addr = strings.ToLower(addr); !seen[addr] {
 				seen[addr] = true
 				out = append(out, addr)
 			}
@@ -332,9 +356,64 @@ func (p *parser) recipients(h mail.Header) []string {
 	return out
 }
 
-// receivedForRe finds the "for" clause of a Received field (RFC 5321
-// section 4.4): the envelope recipient the hop delivered to.
-var receivedForRe = regexp.MustCompile(`(?i)\bfor\s+<?([^\s<>;"]+@[^\s<>;"]+?)>?\s*(?:;|$|\()`)
+// receivedFor returns the address of the first "for" clause of the
+// Received field value v (RFC 5321 section 4.4: the envelope recipient the
+// hop delivered to), or "". It matches what the regular expression
+//
+//	(?i)\bfor\s+<?([^\s<>;"]+@[^\s<>;"]+?)>?\s*(?:;|$|\()
+//
+// would capture, but scans by hand: the expression, tried at every
+// position of every Received field, was a costly step of parsing.
+func receivedFor(v string) string {
+	for i := 0; i+3 <= len(v); i++ {
+		if v[i]|0x20 != 'f' || v[i+1]|0x20 != 'o' || v[i+2]|0x20 != 'r' || i > 0 && isWordByte(v[i-1]) {
+			continue
+		}
+		start := skipBlanks(v, i+3)
+		if start == i+3 {
+			continue
+		}
+		if start < len(v) && v[start] == '<' {
+			start++
+		}
+		end := start // the run of address characters
+		for end < len(v) && !isBlank(v[end]) && !strings.ContainsRune(`<>;"`, rune(v[end])) {
+			end++
+		}
+		// The last "@" with text on both sides that some end of the
+		// address follows: a "(" inside the run, or the run's end.
+		for at := end - 2; at > start; at-- {
+			if v[at] != '@' {
+				continue
+			}
+			for stop := at + 2; stop < end; stop++ {
+				if v[stop] == '(' {
+					return v[start:stop]
+				}
+			}
+			if addressEnds(v, end) {
+				return v[start:end]
+			}
+		}
+	}
+	return ""
+}
+
+// addressEnds reports whether what follows an address at v[i:] ends the
+// "for" clause of a Received field: an optional ">" and blanks, then ";",
+// "(" or the end of v.
+func addressEnds(v string, i int) bool {
+	if i < len(v) && v[i] == '>' {
+		i++
+	}
+	i = skipBlanks(v, i)
+	return i == len(v) || v[i] == ';' || v[i] == '('
+}
+
+// isWordByte reports whether c is an ASCII word character, [0-9A-Za-z_].
+func isWordByte(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_'
+}
 
 // messageID returns the Message-ID without angle brackets.
 func (p *parser) messageID(h mail.Header) string {
@@ -393,7 +472,7 @@ var looseDateLayouts = []string{
 func (p *parser) date(h mail.Header) time.Time {
 	values := h.Values("Date")
 	for _, v := range values {
-		if t, err := netmail.ParseDate(v); err == nil {
+		if t, err := parseDate(v); err == nil {
 			return t
 		}
 	}
@@ -410,6 +489,22 @@ func (p *parser) date(h mail.Header) time.Time {
 		p.warnf("unparseable Date header %s: date left empty", quote(p.value(h, "Date")))
 	}
 	return time.Time{}
+}
+
+// usualDateLayout is the usual form of a Date field, RFC 5322's with the
+// day of the week: the first of net/mail's layouts to begin so, after 24
+// without it.
+const usualDateLayout = "Mon, 2 Jan 2006 15:04:05 -0700"
+
+// parseDate is netmail.ParseDate, but tries the usual form of a Date
+// field first. A value in that form has nothing that ParseDate trims (line
+// breaks, blanks, a trailing comment), so ParseDate would return the same
+// time, only after failing with 24 layouts.
+func parseDate(v string) (time.Time, error) {
+	if t, err := time.Parse(usualDateLayout, v); err == nil {
+		return t, nil
+	}
+	return netmail.ParseDate(v)
 }
 
 // quote quotes a value taken from the mail for a warning, cut to a

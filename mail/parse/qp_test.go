@@ -24,6 +24,9 @@ func checkQP(t *testing.T, b []byte) {
 	if ok != wantOK || (ok && !bytes.Equal(got, want)) {
 		t.Fatalf("decodeQP(%q) = %q, %v; the standard Reader gives %q, %v", b, got, ok, want, wantOK)
 	}
+	if s, sok := decodeQPString(b); sok != ok || s != string(got) {
+		t.Fatalf("decodeQPString(%q) = %q, %v; decodeQP gives %q, %v", b, s, sok, got, ok)
+	}
 }
 
 func TestDecodeQPMatchesStandardReader(t *testing.T) {

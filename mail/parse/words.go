@@ -48,7 +48,7 @@ func (p *parser) decodeWords(s string) string {
 	}
 	flush()
 	out.WriteString(s[last:])
-	return strings.ToValidUTF8(out.String(), "\uFFFD")
+	return validUTF8(out.String())
 }
 
 // segment is a piece of a decoded word: bytes still in the word's charset,

@@ -80,9 +80,26 @@ func headerFields(raw []byte) ([]Field, []byte) {
 		if !ok || len(name) == 0 || bytes.ContainsAny(name, " \t") {
 			continue
 		}
-		out = append(out, Field{Name: strings.ToLower(string(name)), Value: string(bytes.TrimSpace(value))})
+		out = append(out, Field{Name: lowerName(name), Value: string(bytes.TrimSpace(value))})
 	}
 	return out, raw
+}
+
+// lowerName is strings.ToLower(string(name)) with one allocation instead
+// of two for the usual ASCII field name.
+func lowerName(name []byte) string {
+	var b strings.Builder
+	b.Grow(len(name))
+	for _, c := range name {
+		if c >= utf8.RuneSelf {
+			return strings.ToLower(string(name))
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // headerWords are the fields whose words are tokens of their own (prefixed
