@@ -69,22 +69,20 @@ func (a *Account) prepareMessage(m fetched) *prepared {
 // the ticket number touched (0 for none). Ingesting the same UID twice is a
 // no-op, so a sync cut anywhere can simply run again.
 func (a *Account) ingest(tx *store.Tx, acct *store.Account, m *prepared) (int64, error) {
-	if seen, err := tx.HasUID(acct.ID, m.UID); err != nil || seen {
+	p, msgID := m.p, m.msgID
+	known, err := tx.Arrival(acct.ID, m.UID, msgID, m.replyKey)
+	if err != nil || known.Stored {
 		return 0, err
 	}
-	p, msgID := m.p, m.msgID
 	// A copy of something written here (a reply, a note, a thank-you), or a
 	// message seen before a UIDVALIDITY change: it only gains its UID.
-	if claimed, err := tx.ClaimUID(acct.ID, msgID, m.UID); err != nil || claimed {
-		return 0, err
+	if known.Claimable != 0 {
+		return 0, tx.GiveUID(known.Claimable, m.UID)
 	}
 	// A byte-identical copy of a ticket's root (mail copied, or moved away
 	// and back) is the same message: the ticket already shows it, so the
 	// copy is kept outside any ticket, with its UID.
-	if n, err := tx.TicketNumberByReplyKey(acct.ID, m.replyKey); err != nil || n != 0 {
-		if err != nil {
-			return 0, err
-		}
+	if n := known.RootCopyOf; n != 0 {
 		return 0, tx.AddMessage(acct.ID, &store.Message{UID: m.UID, MessageID: msgID, From: p.From.Addr,
 			FromName: p.From.Name, Subject: p.Subject, Date: m.InternalDate, Kind: store.KindCustomer,
 			ThreadedBy: fmt.Sprintf("copy of the root of #%d", n)})
@@ -207,11 +205,7 @@ func (a *Account) openTicket(tx *store.Tx, acct *store.Account, m *prepared, msg
 		RequesterName: msg.FromName, ReplyKey: m.replyKey, RootMessageID: msg.MessageID, Created: msg.Date,
 		Spam: msg.SpamScore >= a.spamThreshold(), SpamScore: msg.SpamScore,
 	}
-	if err := tx.CreateTicket(acct.ID, t); err != nil {
-		return 0, err
-	}
-	msg.TicketID = t.ID
-	if err := tx.AddMessage(acct.ID, msg); err != nil {
+	if err := tx.OpenTicket(acct.ID, t, msg); err != nil {
 		return 0, err
 	}
 	kw, acked := decodeKeywords(m.Flags)

@@ -120,6 +120,11 @@ func (t *Tx) HasMessages(accountID int64) (bool, error) {
 	return n > 0, err
 }
 
+// claimable selects the id of the stored message of an account (the first
+// argument) with a Message-ID (the second) that may take a UID: see ClaimUID.
+const claimable = `SELECT id FROM messages WHERE account_id = ? AND message_id = ? AND (uid IS NULL OR expunged = 1)
+	ORDER BY uid IS NOT NULL LIMIT 1`
+
 // ClaimUID gives uid to a stored message with this Message-ID that has no
 // UID yet (a reply written here whose copy came back from the mailbox, or a
 // message seen before a UIDVALIDITY change) or that had left the mailbox
@@ -128,15 +133,43 @@ func (t *Tx) ClaimUID(accountID int64, messageID string, uid uint32) (bool, erro
 	if messageID == "" {
 		return false, nil
 	}
-	res, err := t.exec(`UPDATE messages SET uid = ?, expunged = 0 WHERE id = (
-		SELECT id FROM messages WHERE account_id = ? AND message_id = ? AND (uid IS NULL OR expunged = 1)
-		ORDER BY uid IS NOT NULL LIMIT 1)`,
-		uid, accountID, messageID)
+	res, err := t.exec(`UPDATE messages SET uid = ?, expunged = 0 WHERE id = (`+claimable+`)`, uid, accountID, messageID)
 	if err != nil {
 		return false, err
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
+}
+
+// Arrival is what the store holds already of a message fetched from the
+// mailbox.
+type Arrival struct {
+	Stored    bool  // a message has its UID: it was ingested
+	Claimable int64 // the stored message its UID goes to (see ClaimUID), or 0
+	// RootCopyOf is the number of the ticket whose reply key the message
+	// has (it is a copy of that ticket's root), or 0.
+	RootCopyOf int64
+}
+
+// Arrival looks up, in one statement, what ingesting the message with this
+// UID, Message-ID and reply key must first know: HasUID, the message that
+// ClaimUID would give the UID to, and the ticket owning the reply key.
+func (t *Tx) Arrival(accountID int64, uid uint32, messageID, replyKey string) (Arrival, error) {
+	var a Arrival
+	err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM messages WHERE account_id = ? AND uid = ?),
+		coalesce((`+claimable+`), 0),
+		coalesce((SELECT number FROM tickets WHERE account_id = ? AND reply_key = ?), 0)`,
+		accountID, uid, accountID, messageID, accountID, strings.ToLower(replyKey)).Scan(&a.Stored, &a.Claimable, &a.RootCopyOf)
+	if messageID == "" {
+		a.Claimable = 0
+	}
+	return a, err
+}
+
+// GiveUID gives uid to the stored message id (an Arrival's Claimable).
+func (t *Tx) GiveUID(id int64, uid uint32) error {
+	_, err := t.exec(`UPDATE messages SET uid = ?, expunged = 0 WHERE id = ?`, uid, id)
+	return err
 }
 
 func (t *Tx) ticketWhere(where string, args ...any) (*Ticket, error) {
@@ -150,17 +183,6 @@ func (t *Tx) ticketWhere(where string, args ...any) (*Ticket, error) {
 // TicketByReplyKey finds the ticket owning a reply key, or nil.
 func (t *Tx) TicketByReplyKey(accountID int64, key string) (*Ticket, error) {
 	return t.ticketWhere(`t.account_id = ? AND t.reply_key = ?`, accountID, strings.ToLower(key))
-}
-
-// TicketNumberByReplyKey is the number of the ticket owning a reply key,
-// or 0: a lighter lookup than TicketByReplyKey where the number is enough.
-func (t *Tx) TicketNumberByReplyKey(accountID int64, key string) (int64, error) {
-	var n int64
-	err := t.queryRow(`SELECT number FROM tickets WHERE account_id = ? AND reply_key = ?`, accountID, strings.ToLower(key)).Scan(&n)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return n, err
 }
 
 // TicketByNumber finds ticket n of the account, or nil.
@@ -216,9 +238,32 @@ func (t *Tx) CreateTicket(accountID int64, tk *Ticket) error {
 	return err
 }
 
+// OpenTicket creates a ticket (see CreateTicket) with its first message,
+// root, and indexes the message. The ticket's updated time and unread mark
+// are written once: they are those root gives, unless root is dated after
+// the ticket's creation.
+func (t *Tx) OpenTicket(accountID int64, tk *Ticket, root *Message) error {
+	if err := t.CreateTicket(accountID, tk); err != nil {
+		return err
+	}
+	root.TicketID = tk.ID
+	if err := t.insertMessage(accountID, root); err != nil || !root.Date.After(tk.Created) {
+		return err
+	}
+	return t.touchTicket(root)
+}
+
 // AddMessage stores a message (ticketID 0 keeps it outside any ticket),
 // indexes it for search, and bumps the ticket's updated time and unread mark.
 func (t *Tx) AddMessage(accountID int64, m *Message) error {
+	if err := t.insertMessage(accountID, m); err != nil || m.TicketID == 0 {
+		return err
+	}
+	return t.touchTicket(m)
+}
+
+// insertMessage stores a message and queues its row of the search index.
+func (t *Tx) insertMessage(accountID int64, m *Message) error {
 	var atts string
 	if len(m.Attachments) > 0 {
 		b, err := json.Marshal(m.Attachments)
@@ -249,16 +294,15 @@ func (t *Tx) AddMessage(accountID int64, m *Message) error {
 	}
 	t.search = append(t.search, searchRow{key: ftsKey(m.TicketID, m.ID), subject: m.Subject, body: m.Body,
 		sender: m.From + " " + m.FromName, recipients: strings.Join(append(slices.Clip(m.To), m.Cc...), " ")})
-	if err := t.addRefs(m); err != nil {
-		return err
-	}
-	if m.TicketID != 0 {
-		// Only a row that changes is written: updated is in seven indexes,
-		// and a new ticket's first message changes nothing.
-		date, unread := formatTime(m.Date), boolInt(m.Kind == KindCustomer)
-		_, err = t.exec(`UPDATE tickets SET updated = max(updated, ?), unread = unread OR ?
-			WHERE id = ? AND (updated < ? OR (unread = 0 AND ?))`, date, unread, m.TicketID, date, unread)
-	}
+	return t.addRefs(m)
+}
+
+// touchTicket bumps the updated time and unread mark of m's ticket.
+func (t *Tx) touchTicket(m *Message) error {
+	// Only a row that changes is written: updated is in seven indexes.
+	date, unread := formatTime(m.Date), boolInt(m.Kind == KindCustomer)
+	_, err := t.exec(`UPDATE tickets SET updated = max(updated, ?), unread = unread OR ?
+		WHERE id = ? AND (updated < ? OR (unread = 0 AND ?))`, date, unread, m.TicketID, date, unread)
 	return err
 }
 
@@ -273,7 +317,8 @@ type searchRow struct {
 // FTS5 writes its pending terms out as a new segment (to be merged later)
 // whenever a rowid is not above the last one, and the ticket-keyed rowids
 // of a sync batch come out of order: written as they came, every reply to
-// an older ticket cost a segment.
+// an older ticket cost a segment. One row a statement: a statement of
+// several rows opens a savepoint, and FTS5 writes a segment at each.
 func (t *Tx) flushSearch() error {
 	slices.SortFunc(t.search, func(a, b searchRow) int { return cmp.Compare(a.key, b.key) })
 	for _, r := range t.search {

@@ -41,18 +41,30 @@ type Store struct {
 	nextSub     int
 	sets        setCache // the ticket sets of search terms, see query_set.go
 
-	checkpoint chan struct{} // a write committed: copy the WAL into the file
-	stop       chan struct{} // closed by Close
-	stopped    chan struct{} // closed when the checkpointer has returned
+	writer     chan *sql.Conn // holds the connection of every write transaction, see update
+	checkpoint chan struct{}  // a write committed: copy the WAL into the file
+	stop       chan struct{}  // closed by Close
+	stopped    chan struct{}  // closed when the checkpointer has returned
 	closing    sync.Once
 }
 
 // walCheckpointPages is the WAL size (in pages) at which a commit copies
 // the WAL into the database file itself. The checkpointer does that work
-// in the background after every write, so this bound only catches what a
-// long run of writes leaves it behind (SQLite's default is 1,000 pages, a
-// checkpoint with its fsync inside every sync batch's commit).
+// in the background after writes (a sync's commits of half a second: a few
+// thousand pages), so this bound only catches what a long run of writes
+// leaves it behind (SQLite's default is 1,000 pages, a checkpoint with its
+// fsync inside every sync batch's commit).
 const walCheckpointPages = 16000
+
+// checkpointInterval is the least time between two background checkpoints.
+const checkpointInterval = 500 * time.Millisecond
+
+// busyTimeout is how long a write waits for another one to finish.
+const busyTimeout = 10 * time.Second
+
+// writerCacheKiB is the page cache of the writing connection: it holds the
+// pages a sync batch touches across batches.
+const writerCacheKiB = 32 << 10
 
 // Open opens (creating if needed, with mode 0600) the database at path and
 // applies any pending migrations.
@@ -65,7 +77,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	f.Close()
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+	dsn := "file:" + path + fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)", busyTimeout.Milliseconds()) +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate" +
 		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walCheckpointPages)
 	db, err := sql.Open("sqlite", dsn)
@@ -76,12 +88,14 @@ func Open(path string) (*Store, error) {
 	// list's reads beside them (database/sql keeps two by default).
 	db.SetMaxIdleConns(maxIndexParts + 2)
 	s := &Store{db: db, path: path, stmts: map[string]*sql.Stmt{}, subscribers: map[int]chan struct{}{},
-		checkpoint: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+		writer: make(chan *sql.Conn, 1), checkpoint: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.checkPragmas(); err != nil {
 		db.Close()
 		return nil, err
 	}
+	s.writer <- nil // opened by the first write
 	if err := s.migrate(); err != nil {
+		s.closeWriter()
 		db.Close()
 		return nil, err
 	}
@@ -94,15 +108,31 @@ func Open(path string) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	s.closing.Do(func() { close(s.stop) })
+	s.closing.Do(func() {
+		close(s.stop)
+		s.closeWriter()
+	})
 	<-s.stopped
 	return s.db.Close()
+}
+
+// closeWriter closes the writing connection after the write transaction
+// running on it, if any; later ones find none.
+func (s *Store) closeWriter() {
+	if w := <-s.writer; w != nil {
+		w.Close()
+	}
+	close(s.writer)
 }
 
 // checkpointer copies committed pages from the WAL into the database file
 // after writes, on a connection of its own, so that no writer waits for
 // it. A PASSIVE checkpoint never blocks readers or writers; it copies what
 // it can (a failure is left for the next one, or for the WAL bound).
+//
+// It runs at most once per checkpointInterval: a page that several
+// commits in a row write (an index's, the full-text index's) is then copied
+// once, not once per commit.
 func (s *Store) checkpointer() {
 	defer close(s.stopped)
 	for {
@@ -111,6 +141,11 @@ func (s *Store) checkpointer() {
 			return
 		case <-s.checkpoint:
 			_, _ = s.db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
+		select {
+		case <-s.stop:
+			return
+		case <-time.After(checkpointInterval):
 		}
 	}
 }
@@ -201,9 +236,35 @@ func (s *Store) SchemaVersion() (int, error) {
 }
 
 // update runs fn in one write transaction, committing if it returns nil.
+// Every write transaction of the store runs on the same connection, one at
+// a time: SQLite admits one writer anyway, and a connection keeps its page
+// cache only while no other one writes (a sync batch on another pooled
+// connection than the last one read every page it touched again).
 func (s *Store) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	var w *sql.Conn
+	select {
+	case held, open := <-s.writer:
+		if !open {
+			return errors.New("store: begin: the store is closed")
+		}
+		w = held
+	case <-ctx.Done():
+		return fmt.Errorf("store: begin: %w", ctx.Err())
+	case <-time.After(busyTimeout):
+		return errors.New("store: begin: another write transaction of this process is still running")
+	}
+	defer func() { s.writer <- w }()
+	if w == nil {
+		var err error
+		if w, err = s.openWriter(ctx); err != nil {
+			return err
+		}
+	}
+	tx, err := w.BeginTx(ctx, nil)
 	if err != nil {
+		// The next write opens another connection: this one may be broken.
+		w.Close()
+		w = nil
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	if err := fn(tx); err != nil {
@@ -218,6 +279,20 @@ func (s *Store) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	default: // one is due already
 	}
 	return nil
+}
+
+// openWriter opens the connection that write transactions run on, with a
+// page cache of writerCacheKiB.
+func (s *Store) openWriter(ctx context.Context) (*sql.Conn, error) {
+	w, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: begin: %w", err)
+	}
+	if _, err := w.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", writerCacheKiB)); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: begin: %w", err)
+	}
+	return w, nil
 }
 
 // Subscribe returns a channel that receives a value (coalesced) whenever

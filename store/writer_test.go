@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Writes from many goroutines queue for the one writing connection; a
+// write whose context is done gives it back unharmed; after Close a write
+// fails at once.
+func TestWritesShareOneConnection(t *testing.T) {
+	st := testStore(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 10 {
+				_, err := st.EnsureAccount(ctx, fmt.Sprintf("a%d-%d", g, i), "support@desk.test", "INBOX")
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := st.db.QueryRow(`SELECT count(*) FROM accounts`).Scan(&n); err != nil || n != 40 {
+		t.Fatalf("%d accounts (%v), want 40", n, err)
+	}
+
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := st.Update(done, func(tx *Tx) error { return nil }); err == nil {
+		t.Fatal("a write with a cancelled context succeeded")
+	}
+	if _, err := st.EnsureAccount(ctx, "after-cancel", "support@desk.test", "INBOX"); err != nil {
+		t.Fatalf("write after a cancelled one: %v", err)
+	}
+
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := st.Update(ctx, func(tx *Tx) error { return nil }); err == nil {
+		t.Fatal("a write after Close succeeded")
+	}
+	if waited := time.Since(start); waited > time.Second {
+		t.Fatalf("a write after Close waited %v", waited)
+	}
+}
+
+// Arrival tells a stored UID, a message that may take the UID, and a copy
+// of a ticket's root apart from new mail, as HasUID, ClaimUID and the
+// ticket of a reply key do; OpenTicket leaves the ticket as CreateTicket
+// and AddMessage did.
+func TestArrivalAndOpenTicket(t *testing.T) {
+	st := testStore(t)
+	acct := testAccount(t, st, "desk", "support@desk.test")
+	tk := addTicket(t, st, acct, 7, "Refund", "alice@customer.test", "please")
+	at := time.Date(2025, 3, 2, 9, 0, 0, 0, time.UTC)
+	err := st.Update(context.Background(), func(tx *Tx) error {
+		reply := &Message{TicketID: tk.ID, MessageID: "reply@desk.test", Date: at, Kind: KindReply}
+		if err := tx.AddMessage(acct.ID, reply); err != nil {
+			return err
+		}
+		for _, c := range []struct {
+			uid             uint32
+			msgID, replyKey string
+			want            Arrival
+		}{
+			{7, "other@x", "", Arrival{Stored: true}},
+			{8, "reply@desk.test", "", Arrival{Claimable: reply.ID}},
+			{8, "", "", Arrival{}},
+			{9, "copy@x", tk.ReplyKey, Arrival{RootCopyOf: 7}},
+			{9, "new@x", "no-such-key", Arrival{}},
+		} {
+			got, err := tx.Arrival(acct.ID, c.uid, c.msgID, c.replyKey)
+			if err != nil || got != c.want {
+				t.Errorf("Arrival(%d, %q, %q) = %+v, %v; want %+v", c.uid, c.msgID, c.replyKey, got, err, c.want)
+			}
+		}
+		if err := tx.GiveUID(reply.ID, 8); err != nil {
+			return err
+		}
+		if got, err := tx.Arrival(acct.ID, 8, "reply@desk.test", ""); err != nil || got != (Arrival{Stored: true}) {
+			t.Errorf("after GiveUID: %+v, %v", got, err)
+		}
+
+		fresh := &Ticket{Number: 20, Project: "billing", Subject: "New", Requester: "bob@customer.test",
+			ReplyKey: "key-20", RootMessageID: "root-20@x", Created: at}
+		late := &Ticket{Number: 21, Project: "billing", Subject: "Late", Requester: "bob@customer.test",
+			ReplyKey: "key-21", RootMessageID: "root-21@x", Created: at}
+		if err := tx.OpenTicket(acct.ID, fresh, &Message{UID: 20, MessageID: fresh.RootMessageID, Date: at, Kind: KindCustomer}); err != nil {
+			return err
+		}
+		// A root dated after the ticket's creation moves its updated time.
+		return tx.OpenTicket(acct.ID, late, &Message{UID: 21, MessageID: late.RootMessageID, Date: at.Add(time.Hour), Kind: KindCustomer})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, want := range map[int64]time.Time{20: at, 21: at.Add(time.Hour)} {
+		var updated string
+		var unread, msgs int
+		if err := st.db.QueryRow(`SELECT updated, unread, (SELECT count(*) FROM messages m WHERE m.ticket_id = t.id)
+			FROM tickets t WHERE number = ?`, n).Scan(&updated, &unread, &msgs); err != nil {
+			t.Fatal(err)
+		}
+		if updated != formatTime(want) || unread != 1 || msgs != 1 {
+			t.Errorf("#%d: updated %s unread %d messages %d; want %s, 1, 1", n, updated, unread, msgs, formatTime(want))
+		}
+	}
+}
