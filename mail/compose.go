@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,14 +88,18 @@ func (d *draft) bytes() ([]byte, error) {
 	}
 	h.Set(HeaderKind, d.Kind)
 	if d.Ticket != 0 {
-		h.Set(headerTicket, fmt.Sprint(d.Ticket))
+		h.Set(headerTicket, strconv.FormatInt(d.Ticket, 10))
 	}
 	h.Set("MIME-Version", "1.0")
 	body := strings.ReplaceAll(d.Body, "\r\n", "\n")
 	if !strings.HasSuffix(body, "\n") {
 		body += "\n"
 	}
+	// Room for the header and the body twice over (text and HTML, each
+	// a little longer for its quoted-printable encoding), so that the
+	// buffer is not copied as it grows.
 	var buf bytes.Buffer
+	buf.Grow(2048 + 3*len(body))
 	if err := d.write(&buf, h, body); err != nil {
 		return nil, fmt.Errorf("compose: %w", err)
 	}
@@ -104,7 +109,7 @@ func (d *draft) bytes() ([]byte, error) {
 // write writes the header and the body parts.
 func (d *draft) write(buf *bytes.Buffer, h gomail.Header, body string) error {
 	if d.Plain && len(d.Files) == 0 {
-		h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
+		h.Set("Content-Type", textType("text/plain"))
 		h.Set("Content-Transfer-Encoding", "quoted-printable")
 		w, err := gomail.CreateSingleInlineWriter(buf, h)
 		if err != nil {
@@ -114,6 +119,7 @@ func (d *draft) write(buf *bytes.Buffer, h gomail.Header, body string) error {
 	}
 	var html bytes.Buffer
 	if !d.Plain {
+		html.Grow(256 + 2*len(body))
 		html.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n")
 		if err := markdown.Convert([]byte(body), &html); err != nil {
 			return err
@@ -150,10 +156,46 @@ func (d *draft) write(buf *bytes.Buffer, h gomail.Header, body string) error {
 	return mw.Close()
 }
 
+// plainAlternative returns the text/plain part of a mail that write made
+// with an HTML alternative: a header that starts with its
+// multipart/alternative Content-Type, and a body whose first part is the
+// text, up to the next delimiter line. It returns nil for any other mail.
+func plainAlternative(raw []byte) []byte {
+	rest, ok := bytes.CutPrefix(raw, []byte("Content-Type: multipart/alternative;\r\n boundary="))
+	if !ok {
+		return nil
+	}
+	boundary, _, _ := bytes.Cut(rest, []byte("\r\n"))
+	if len(boundary) == 0 || strings.Trim(string(boundary), "0123456789abcdef") != "" {
+		return nil
+	}
+	delim := "\r\n--" + string(boundary)
+	_, body, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+	part, ok := bytes.CutPrefix(body, []byte(delim[2:]+"\r\n"))
+	if !ok {
+		return nil
+	}
+	// The first line that starts with the delimiter ends the part; it must
+	// end with a CRLF line end, and be a delimiter line as a whole.
+	end := bytes.Index(part, []byte(delim[1:]))
+	if end < 1 || part[end-1] != '\r' {
+		return nil
+	}
+	if after := part[end+len(delim)-1:]; !bytes.HasPrefix(after, []byte("\r\n")) && !bytes.HasPrefix(after, []byte("--\r\n")) {
+		return nil
+	}
+	part = part[:end-1]
+	if !bytes.HasPrefix(part, []byte("Content-Disposition: inline\r\nContent-Transfer-Encoding: quoted-printable\r\n"+
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n")) {
+		return nil
+	}
+	return part
+}
+
 // textPart writes one quoted-printable UTF-8 part of a multipart/alternative.
 func textPart(alt *gomail.InlineWriter, contentType, text string) error {
 	var ph gomail.InlineHeader
-	ph.SetContentType(contentType, map[string]string{"charset": "utf-8"})
+	ph.Set("Content-Type", textType(contentType))
 	ph.Set("Content-Transfer-Encoding", "quoted-printable")
 	w, err := alt.CreatePart(ph)
 	if err != nil {
@@ -161,6 +203,11 @@ func textPart(alt *gomail.InlineWriter, contentType, text string) error {
 	}
 	return writeText(w, text)
 }
+
+// textType is the Content-Type of UTF-8 text of a media type, as
+// SetContentType writes it, without building and sorting a map of
+// parameters for each part.
+func textType(mediaType string) string { return mediaType + "; charset=utf-8" }
 
 // writeText writes text with CRLF line ends and closes w.
 func writeText(w io.WriteCloser, text string) error {
@@ -211,13 +258,20 @@ var (
 
 // ticketSubject is the subject of mail desk sends about ticket n:
 // "Re: <subject without reply prefixes or old tokens> [#n]".
+// The expressions run only on subjects that have what they need to match:
+// "[#" for a token, a colon for a prefix.
 func ticketSubject(subject string, n int64) string {
-	s := ticketToken.ReplaceAllString(subject, "")
-	s = strings.TrimSpace(replyPrefix.ReplaceAllString(s, ""))
-	if s == "" {
+	s := subject
+	if strings.Contains(s, "[#") {
+		s = ticketToken.ReplaceAllString(s, "")
+	}
+	if strings.IndexByte(s, ':') >= 0 {
+		s = replyPrefix.ReplaceAllString(s, "")
+	}
+	if s = strings.TrimSpace(s); s == "" {
 		s = "Your request"
 	}
-	return fmt.Sprintf("Re: %s [#%d]", s, n)
+	return "Re: " + s + " [#" + strconv.FormatInt(n, 10) + "]"
 }
 
 // thankYou composes the automated acknowledgement of a new ticket.

@@ -304,8 +304,18 @@ func deskKind(raw []byte, auto string) string {
 	return store.KindReply
 }
 
-// bodyOf is the decoded text of a message desk composed.
-func bodyOf(raw []byte) string { return parse.Parse(raw).Text }
+// bodyOf is the decoded text of a message desk composed. With an HTML
+// alternative that is the text of its text/plain part, so only that part
+// is parsed, unless its text is blank: then the HTML wins, as in a parse of
+// the whole mail.
+func bodyOf(raw []byte) string {
+	if part := plainAlternative(raw); part != nil {
+		if text := parse.Parse(part).Text; strings.TrimSpace(text) != "" {
+			return text
+		}
+	}
+	return parse.Parse(raw).Text
+}
 
 func addrs(list []parse.Address) []string {
 	out := make([]string, 0, len(list))

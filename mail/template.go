@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"desk/store"
@@ -147,17 +148,46 @@ type noticeData struct {
 }
 
 // render fills text's placeholders and trims the blank lines an empty
-// header or footer leaves.
+// header or footer leaves. A placeholder is what the regular expression
+// placeholder matches: "%{", then anything but "}", then "}"; an unknown
+// one is dropped.
 func render(text string, d noticeData) string {
-	values := map[string]string{
-		"ISSUE_ID":            fmt.Sprintf("#%d", d.ticket.Number),
-		"ISSUE_PATH":          fmt.Sprintf("%s#%d", d.ticket.Project, d.ticket.Number),
-		"ISSUE_TITLE":         oneLine(d.ticket.Subject),
-		"NOTE_TEXT":           d.note,
-		"UNSUBSCRIBE_ADDRESS": d.unsubscribe,
-		"SYSTEM_HEADER":       d.header,
-		"SYSTEM_FOOTER":       d.footer,
+	var b strings.Builder
+	b.Grow(len(text) + len(d.ticket.Subject) + len(d.note) + len(d.unsubscribe) + len(d.header) + len(d.footer))
+	for {
+		start := strings.Index(text, "%{")
+		if start < 0 {
+			break
+		}
+		end := strings.IndexByte(text[start+2:], '}')
+		if end < 0 {
+			break
+		}
+		b.WriteString(text[:start])
+		b.WriteString(d.value(text[start+2 : start+2+end]))
+		text = text[start+2+end+1:]
 	}
-	out := placeholder.ReplaceAllStringFunc(text, func(m string) string { return values[m[2:len(m)-1]] })
-	return strings.Trim(out, "\n") + "\n"
+	b.WriteString(text)
+	return strings.Trim(b.String(), "\n") + "\n"
+}
+
+// value is what the placeholder %{name} stands for ("" if unknown).
+func (d noticeData) value(name string) string {
+	switch name {
+	case "ISSUE_ID":
+		return "#" + strconv.FormatInt(d.ticket.Number, 10)
+	case "ISSUE_PATH":
+		return d.ticket.Project + "#" + strconv.FormatInt(d.ticket.Number, 10)
+	case "ISSUE_TITLE":
+		return oneLine(d.ticket.Subject)
+	case "NOTE_TEXT":
+		return d.note
+	case "UNSUBSCRIBE_ADDRESS":
+		return d.unsubscribe
+	case "SYSTEM_HEADER":
+		return d.header
+	case "SYSTEM_FOOTER":
+		return d.footer
+	}
+	return ""
 }
