@@ -121,7 +121,7 @@ func (d *draft) write(buf *bytes.Buffer, h gomail.Header, body string) error {
 	if !d.Plain {
 		html.Grow(256 + 2*len(body))
 		html.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n")
-		if err := markdown.Convert([]byte(body), &html); err != nil {
+		if err := markdown.Convert(markdownSource(body), &html); err != nil {
 			return err
 		}
 		html.WriteString("</body></html>\n")
@@ -248,6 +248,31 @@ func attach(mw *gomail.Writer, path string) error {
 // strikethrough and autolinks). Raw HTML in the input is dropped, not
 // passed on: goldmark's default renderer is not "unsafe".
 var markdown = goldmark.New(goldmark.WithExtensions(extension.GFM))
+
+// markdownSource is the Markdown of a mail's text: a signature separator
+// ("-- " or "--" alone on a line, RFC 3676) starts a paragraph of its own
+// with a line break after it, instead of turning the line above it into
+// a heading (Markdown reads a line of dashes under text as a "setext"
+// underline).
+func markdownSource(text string) []byte {
+	if !strings.Contains(text, "\n--") {
+		return []byte(text)
+	}
+	lines := strings.Split(text, "\n")
+	var b strings.Builder
+	b.Grow(len(text) + 8)
+	for i, line := range lines {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		if i > 0 && strings.TrimRight(line, " ") == "--" && strings.TrimSpace(lines[i-1]) != "" {
+			b.WriteString("\n--\\")
+			continue
+		}
+		b.WriteString(line)
+	}
+	return []byte(b.String())
+}
 
 var (
 	replyPrefix = regexp.MustCompile(`(?i)^\s*((re|fwd?|aw|sv|wg)\s*(\[\d+\])?\s*:\s*)+`)

@@ -363,3 +363,37 @@ func TestComposeNonASCII(t *testing.T) {
 		t.Errorf("thank-you body lost its non-ASCII text:\n%s", body)
 	}
 }
+
+// TestSignatureSeparatorIsNoHeading: a signature separator under a line of
+// text ("-- " alone, RFC 3676) stays a separator in the HTML part, not a
+// Markdown underline that makes the line above it a heading: the default
+// footer of every notice has one.
+func TestSignatureSeparatorIsNoHeading(t *testing.T) {
+	for _, text := range []string{
+		"Thanks.\nTo stop receiving mail, reply with unsubscribe.\n-- \nBilling Support",
+		"Thanks.\n--\nJane",
+		"Thanks.\n-- ",
+	} {
+		var html bytes.Buffer
+		if err := markdown.Convert(markdownSource(text), &html); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(html.String(), "<h2") || !strings.Contains(html.String(), "--") {
+			t.Errorf("%q renders as\n%s", text, html.String())
+		}
+		if strings.Contains(text, "Billing Support") && !strings.Contains(html.String(), "--<br>\nBilling Support") {
+			t.Errorf("the signature does not follow the separator on its own line:\n%s", html.String())
+		}
+	}
+	// Text without a separator is left as it is.
+	if text := "# Title\n\nA -- B\n"; string(markdownSource(text)) != text {
+		t.Errorf("markdownSource changed %q", text)
+	}
+	raw, err := thankYou(composeAccount(t), composeTicket(), "ack.sig@desk.test", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte("<h2")) {
+		t.Error("the thank-you's HTML part has a heading: its footer's separator turned the line above into one")
+	}
+}

@@ -134,7 +134,7 @@ func withoutBoundaries(t *testing.T, raw []byte) []byte {
 }
 
 // composedDigest is the digest of the oracle's mails (see TestNoticeOracle).
-const composedDigest = "92bdbb788f9f3a1c25336fc066e12c7427bd613aac1384ae52fd4e6de29f28be"
+const composedDigest = "5cd1789e64db30ab67bbe304d5a24caf35abdba1dbbb842269cf5fd608c0e38c"
 
 // TestNoticeOracle: for hundreds of varied notices, the text stored for a
 // notice (bodyOf) is the text of the whole mail as the parser reads it,
