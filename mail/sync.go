@@ -32,6 +32,9 @@ const (
 	// prefetch is how many fetched and prepared batches may wait for
 	// ingestion while the next one is on the wire.
 	prefetch = 2
+	// joinedMax bounds the messages of batches joined into one ingest
+	// transaction (see joinWaiting).
+	joinedMax = 2 * fetchBatch
 )
 
 // Timing holds the sync worker's intervals. A zero field means its default;
@@ -322,10 +325,20 @@ func (w *worker) fetchNew(ctx context.Context, c *conn, uids []imap.UID) error {
 	start := time.Now()
 	done := 0
 	w.status(store.SyncStatus{Phase: store.PhaseSyncing, Total: total})
-	for b := range ready {
+	var next *fetchResult // a batch taken from ready but not yet joined
+	for {
+		var b fetchResult
+		if next != nil {
+			b, next = *next, nil
+		} else if r, ok := <-ready; ok {
+			b = r
+		} else {
+			break
+		}
 		if b.err != nil {
 			return b.err
 		}
+		b, next = joinWaiting(b, ready)
 		if err := w.ingestBatch(ctx, b); err != nil {
 			return err
 		}
@@ -337,6 +350,32 @@ func (w *worker) fetchNew(ctx context.Context, c *conn, uids []imap.UID) error {
 	}
 	w.svc.emitOutbox(ctx)
 	return nil
+}
+
+// joinWaiting adds to b the batches already waiting on ready, up to
+// joinedMax messages, so that a worker behind the fetch ingests them in
+// one transaction: fewer commits, and fewer, larger segments of the
+// full-text index to merge. A batch that failed is not joined: it is
+// returned as next, to be handled after b.
+func joinWaiting(b fetchResult, ready <-chan fetchResult) (joined fetchResult, next *fetchResult) {
+	for b.count < joinedMax {
+		select {
+		case r, ok := <-ready:
+			if !ok {
+				return b, nil
+			}
+			if r.err != nil {
+				return b, &r
+			}
+			b.ready = append(b.ready, r.ready...)
+			b.refused = append(b.refused, r.refused...)
+			b.count += r.count
+			b.next = r.next
+		default:
+			return b, nil
+		}
+	}
+	return b, nil
 }
 
 // progress is the syncing status after done of total messages in elapsed.

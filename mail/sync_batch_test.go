@@ -104,3 +104,33 @@ func TestBatcherWaitsForWhatIsMissing(t *testing.T) {
 		t.Errorf("missing %v, want [40]", missing[0])
 	}
 }
+
+// TestJoinWaiting: batches already fetched join the one the worker takes,
+// up to joinedMax messages, in order; a batch that failed is not joined
+// but handed back, so the messages before it are still stored.
+func TestJoinWaiting(t *testing.T) {
+	batch := func(from, n uint32) fetchResult {
+		r := fetchResult{count: int(n), next: from + n}
+		for u := from; u < from+n; u++ {
+			r.ready = append(r.ready, &prepared{fetched: fetched{UID: u}})
+		}
+		return r
+	}
+	ready := make(chan fetchResult, 4)
+	ready <- batch(26, 50)
+	ready <- fetchResult{err: context.Canceled}
+	joined, next := joinWaiting(batch(1, 25), ready)
+	if joined.count != 75 || joined.next != 76 || len(joined.ready) != 75 || joined.ready[74].UID != 75 {
+		t.Errorf("joined %d messages up to %d (%d ready), want 75 up to 76", joined.count, joined.next, len(joined.ready))
+	}
+	if next == nil || next.err == nil {
+		t.Fatalf("the failed batch was not handed back: %+v", next)
+	}
+	for i := range 4 {
+		ready <- batch(uint32(1+fetchBatch*(i+1)), fetchBatch)
+	}
+	joined, next = joinWaiting(batch(1, fetchBatch), ready)
+	if joined.count != joinedMax || next != nil || len(ready) != 4-(joinedMax/fetchBatch-1) {
+		t.Errorf("joined %d messages, left %d batches waiting; want %d joined", joined.count, len(ready), joinedMax)
+	}
+}
