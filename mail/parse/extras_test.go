@@ -127,6 +127,11 @@ func TestUuencodeAndTNEF(t *testing.T) {
 	if m.Text != "Here it is:\n\nBye" {
 		t.Errorf("Text = %q", m.Text)
 	}
+	// The base64 variant (uuencode -m) alone in a text is found too.
+	m = Parse([]byte("\nNotes:\nbegin-base64 644 notes.txt\nSGVsbG8gd29y\nbGQ=\n====\nBye\n"))
+	if want := []Attachment{{Filename: "notes.txt", ContentType: "text/plain", Size: 11}}; !reflect.DeepEqual(m.Attachments, want) || m.Text != "Notes:\nBye" {
+		t.Errorf("begin-base64 block: %+v %q, want %+v and the text around it", m.Attachments, m.Text, want)
+	}
 	// A "begin" line without an "end" is text.
 	if m := Parse([]byte("\nbegin 644 x\nnot encoded\n")); len(m.Attachments) != 0 || !strings.Contains(m.Text, "begin 644 x") {
 		t.Errorf("unterminated block: %+v %q", m.Attachments, m.Text)

@@ -111,7 +111,7 @@ func Regions(text string) []Region {
 
 // uuBeginRe and uuEndRe match the lines around a uuencoded file.
 var (
-	uuBeginRe = regexp.MustCompile(`^begin(?:-base64)? [0-7]{3,4}(?:[ \t]+(.*))?$`)
+	uuBeginRe = regexp.MustCompile(`^begin(-base64)? [0-7]{3,4}(?:[ \t]+(.*))?$`)
 	uuEndRe   = regexp.MustCompile(`^(end|====)\s*$`)
 )
 
@@ -119,7 +119,7 @@ var (
 // without them and an attachment for each (named, typed by extension,
 // sized by the encoded line lengths).
 func uuencoded(text string) (string, []Attachment) {
-	if !strings.Contains(text, "begin ") {
+	if !strings.Contains(text, "begin ") && !strings.Contains(text, "begin-base64 ") {
 		return text, nil
 	}
 	lines := strings.Split(text, "\n")
@@ -133,7 +133,10 @@ func uuencoded(text string) (string, []Attachment) {
 		}
 		end, size := i+1, 0
 		for end < len(lines) && !uuEndRe.MatchString(lines[end]) {
-			if l := strings.TrimRight(lines[end], "\r"); l != "" && l != "`" {
+			switch l := strings.TrimRight(lines[end], "\r"); {
+			case m[1] != "": // base64 lines: 3 bytes per 4 characters, less the padding
+				size += len(l)*3/4 - (len(l) - len(strings.TrimRight(l, "=")))
+			case l != "" && l != "`": // the first character counts the line's bytes
 				size += int(l[0]-' ') & 63
 			}
 			end++
@@ -142,7 +145,7 @@ func uuencoded(text string) (string, []Attachment) {
 			keep = append(keep, lines[i])
 			continue
 		}
-		name := safeFilename(m[1])
+		name := safeFilename(m[2])
 		atts = append(atts, Attachment{Filename: name, ContentType: typeByName(name), Size: size})
 		i = end
 	}
