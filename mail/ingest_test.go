@@ -115,7 +115,8 @@ func (e *ingestEnv) hasUID(uid uint32) bool {
 	var seen bool
 	err := e.st.Update(context.Background(), func(tx *store.Tx) error {
 		var err error
-		seen, err = tx.HasUID(e.row.ID, uid)
+		known, err := tx.Arrival(e.row.ID, uid, "", "")
+		seen = known.Stored
 		return err
 	})
 	if err != nil {

@@ -99,13 +99,6 @@ func (t *Tx) ForgetUIDs(accountID int64) error {
 	return err
 }
 
-// HasUID reports whether the message with this UID is already stored.
-func (t *Tx) HasUID(accountID int64, uid uint32) (bool, error) {
-	var n int
-	err := t.queryRow(`SELECT count(*) FROM messages WHERE account_id = ? AND uid = ?`, accountID, uid).Scan(&n)
-	return n > 0, err
-}
-
 // HasMessageID reports whether a message with this Message-ID is stored.
 func (t *Tx) HasMessageID(accountID int64, messageID string) (bool, error) {
 	var n int
@@ -152,7 +145,7 @@ type Arrival struct {
 }
 
 // Arrival looks up, in one statement, what ingesting the message with this
-// UID, Message-ID and reply key must first know: HasUID, the message that
+// UID, Message-ID and reply key must first know: whether the UID is stored, the message that
 // ClaimUID would give the UID to, and the ticket owning the reply key.
 func (t *Tx) Arrival(accountID int64, uid uint32, messageID, replyKey string) (Arrival, error) {
 	var a Arrival

@@ -633,8 +633,8 @@ func TestClaimUIDAndForgetUIDs(t *testing.T) {
 		if ok, _ := tx.ClaimUID(acct.ID, tk.RootMessageID, 52); ok {
 			t.Error("the root, which has a UID, was claimed")
 		}
-		if seen, _ := tx.HasUID(acct.ID, 50); !seen {
-			t.Error("HasUID(50) false after the claim")
+		if known, _ := tx.Arrival(acct.ID, 50, "", ""); !known.Stored {
+			t.Error("UID 50 not stored after the claim")
 		}
 		return nil
 	})
@@ -649,8 +649,8 @@ func TestClaimUIDAndForgetUIDs(t *testing.T) {
 			return err
 		}
 		for _, uid := range []uint32{3, 50} {
-			if seen, _ := tx.HasUID(acct.ID, uid); seen {
-				t.Errorf("HasUID(%d) after ForgetUIDs", uid)
+			if known, _ := tx.Arrival(acct.ID, uid, "", ""); known.Stored {
+				t.Errorf("UID %d still stored after ForgetUIDs", uid)
 			}
 		}
 		ok, err := tx.ClaimUID(acct.ID, tk.RootMessageID, 1)

@@ -58,7 +58,7 @@ func TestWritesShareOneConnection(t *testing.T) {
 }
 
 // Arrival tells a stored UID, a message that may take the UID, and a copy
-// of a ticket's root apart from new mail, as HasUID, ClaimUID and the
+// of a ticket's root apart from new mail, as a UID lookup, ClaimUID and the
 // ticket of a reply key do; OpenTicket leaves the ticket as CreateTicket
 // and AddMessage did.
 func TestArrivalAndOpenTicket(t *testing.T) {
