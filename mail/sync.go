@@ -348,6 +348,7 @@ func (w *worker) fetchNew(ctx context.Context, c *conn, uids []imap.UID) error {
 	if done < total {
 		return ctx.Err()
 	}
+	w.svc.st.Settle()
 	w.svc.emitOutbox(ctx)
 	return nil
 }

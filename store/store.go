@@ -43,6 +43,8 @@ type Store struct {
 
 	writer     chan *sql.Conn // holds the connection of every write transaction, see update
 	checkpoint chan struct{}  // a write committed: copy the WAL into the file
+	settle     chan struct{}  // writes paused: copy now, without waiting out the interval
+	ckptEvery  time.Duration  // the least time between two background checkpoints
 	stop       chan struct{}  // closed by Close
 	stopped    chan struct{}  // closed when the checkpointer has returned
 	closing    sync.Once
@@ -69,6 +71,12 @@ const writerCacheKiB = 32 << 10
 // Open opens (creating if needed, with mode 0600) the database at path and
 // applies any pending migrations.
 func Open(path string) (*Store, error) {
+	return open(path, checkpointInterval)
+}
+
+// open opens the store with the given least time between background
+// checkpoints (tests stretch it to see what Settle does).
+func open(path string, ckptEvery time.Duration) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -88,7 +96,7 @@ func Open(path string) (*Store, error) {
 	// list's reads beside them (database/sql keeps two by default).
 	db.SetMaxIdleConns(maxIndexParts + 2)
 	s := &Store{db: db, path: path, stmts: map[string]*sql.Stmt{}, subscribers: map[int]chan struct{}{},
-		writer: make(chan *sql.Conn, 1), checkpoint: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+		writer: make(chan *sql.Conn, 1), checkpoint: make(chan struct{}, 1), settle: make(chan struct{}, 1), ckptEvery: ckptEvery, stop: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.checkPragmas(); err != nil {
 		db.Close()
 		return nil, err
@@ -132,21 +140,37 @@ func (s *Store) closeWriter() {
 //
 // It runs at most once per checkpointInterval: a page that several
 // commits in a row write (an index's, the full-text index's) is then copied
-// once, not once per commit.
+// once, not once per commit. Settle cuts that wait short.
 func (s *Store) checkpointer() {
 	defer close(s.stopped)
 	for {
 		select {
 		case <-s.stop:
 			return
+		case <-s.settle:
+			continue // nothing was committed since the last copy
 		case <-s.checkpoint:
 			_, _ = s.db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
 		}
 		select {
 		case <-s.stop:
 			return
-		case <-time.After(checkpointInterval):
+		case <-s.settle:
+		case <-time.After(s.ckptEvery):
 		}
+	}
+}
+
+// Settle tells the store that a run of writes is over (a sync pass has
+// stored its mail): what they left in the WAL is copied into the database
+// file now, in the background, instead of after the checkpoint interval.
+// Whoever writes next or closes the store then finds that work done; a
+// store closed right after a sync would otherwise copy the whole pass
+// and fsync it while the process waits to exit.
+func (s *Store) Settle() {
+	select {
+	case s.settle <- struct{}{}:
+	default: // one is pending already
 	}
 }
 

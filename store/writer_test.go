@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -55,6 +58,65 @@ func TestWritesShareOneConnection(t *testing.T) {
 	if waited := time.Since(start); waited > time.Second {
 		t.Fatalf("a write after Close waited %v", waited)
 	}
+}
+
+// Settle copies the WAL into the database file at once, where the
+// checkpointer would otherwise wait out its interval (here an hour) after
+// the copy that followed the migrations.
+func TestSettleCopiesTheWALNow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "desk.db")
+	st, err := open(path, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	// The migrations' commit is copied at once: the checkpointer starts
+	// with it due, then waits its hour.
+	waitInFile(t, path, "SELECT count(*) FROM accounts", 0)
+	if _, err := st.EnsureAccount(context.Background(), "desk", "support@desk.test", "INBOX"); err != nil {
+		t.Fatal(err)
+	}
+	st.Settle()
+	waitInFile(t, path, "SELECT count(*) FROM accounts WHERE name = 'desk'", 1)
+}
+
+// waitInFile waits (up to ten seconds) until query, run on a copy of the
+// database file without its WAL (so on what checkpoints have copied into
+// it), returns want.
+func waitInFile(t *testing.T, path, query string, want int) {
+	t.Helper()
+	copyPath := filepath.Join(t.TempDir(), "copy.db")
+	var got int
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if got, err = countInCopy(path, copyPath, query); err == nil && got == want {
+			return
+		}
+	}
+	t.Fatalf("the database file alone gives %d for %q (%v), want %d: the WAL was not copied", got, query, err, want)
+}
+
+// countInCopy copies the database file at path (not its WAL) to copyPath
+// and runs query, which counts, on the copy.
+func countInCopy(path, copyPath, query string) (int, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	for _, f := range []string{copyPath, copyPath + "-wal", copyPath + "-shm"} {
+		_ = os.Remove(f)
+	}
+	if err := os.WriteFile(copyPath, data, 0o600); err != nil {
+		return 0, err
+	}
+	db, err := sql.Open("sqlite", "file:"+copyPath)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRow(query).Scan(&n)
+	return n, err
 }
 
 // Arrival tells a stored UID, a message that may take the UID, and a copy
