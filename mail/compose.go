@@ -299,11 +299,6 @@ func ticketSubject(subject string, n int64) string {
 	return "Re: " + s + " [#" + strconv.FormatInt(n, 10) + "]"
 }
 
-// thankYou composes the automated acknowledgement of a new ticket.
-func thankYou(a *Account, t *store.Ticket, messageID string, now time.Time) ([]byte, error) {
-	return noticeMail(a, t, store.NoticeThankYou, messageID, now, []string{t.Requester})
-}
-
 // noticeMail composes an automated notice about a ticket from the
 // project's template, threaded under the ticket's root.
 func noticeMail(a *Account, t *store.Ticket, notice, messageID string, now time.Time, to []string) ([]byte, error) {

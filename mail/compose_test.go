@@ -397,3 +397,9 @@ func TestSignatureSeparatorIsNoHeading(t *testing.T) {
 		t.Error("the thank-you's HTML part has a heading: its footer's separator turned the line above into one")
 	}
 }
+
+// thankYou composes the automated acknowledgement of new ticket t, as a
+// flush composes the queued thank-you before it sends it.
+func thankYou(a *Account, t *store.Ticket, messageID string, now time.Time) ([]byte, error) {
+	return noticeMail(a, t, store.NoticeThankYou, messageID, now, []string{t.Requester})
+}

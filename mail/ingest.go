@@ -224,20 +224,11 @@ func (a *Account) openTicket(tx *store.Tx, acct *store.Account, m *prepared, msg
 	if isSpam || historic || acked || msg.From == "" || parse.IsNoAnswerSender(msg.From) || !a.addressed(msg) || !a.Send.noticeOn(t.Project, store.NoticeThankYou) {
 		return t.Number, nil
 	}
-	now := time.Now()
-	ack := &store.Message{TicketID: t.ID, MessageID: store.NewMessageID(a.Address), InReplyTo: t.RootMessageID,
-		From: a.Address, FromName: a.SupportBotName, To: []string{t.Requester},
-		Subject: ticketSubject(t.Subject, t.Number), Date: now, Kind: store.KindAuto}
-	raw, err := thankYou(a, t, ack.MessageID, now)
-	if err != nil {
-		return 0, err
-	}
-	ack.Body = bodyOf(raw)
-	if err := tx.AddMessage(acct.ID, ack); err != nil {
-		return 0, err
-	}
+	// Composed when it leaves, as every notice is (see worker.compose): a
+	// pass that finds many new tickets stores them without composing mail
+	// it may not be able to send yet.
 	return t.Number, tx.QueueOutbox(&store.OutboxItem{AccountID: acct.ID, TicketID: t.ID, Kind: store.KindAuto,
-		MessageID: ack.MessageID, Raw: raw, Rcpt: []string{t.Requester}, Claim: store.KeywordAcked, Created: now})
+		Notice: store.NoticeThankYou, MessageID: store.NewMessageID(a.Address), Rcpt: []string{t.Requester}, Claim: store.KeywordAcked})
 }
 
 // addCcParticipants makes the Cc addresses of a ticket's first mail its

@@ -134,6 +134,27 @@ func (e *ingestEnv) outbox() []*store.OutboxItem {
 	return items
 }
 
+// composeQueued composes the queued automated notices, as a flush does
+// before it sends them: each then joins its ticket's thread (one that is
+// off is skipped).
+func (e *ingestEnv) composeQueued() {
+	e.t.Helper()
+	ctx := context.Background()
+	w, err := NewService(e.st, []*Account{e.a}, nil, nil).newWorker(ctx, e.a)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, o := range e.outbox() {
+		tk, err := e.st.Ticket(ctx, o.TicketID)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if _, err := w.compose(ctx, tk, o); err != nil {
+			e.t.Fatalf("composing outbox item %d: %v", o.ID, err)
+		}
+	}
+}
+
 func (e *ingestEnv) tickets() []*store.Ticket {
 	e.t.Helper()
 	list, err := e.st.List(context.Background(), store.ListFilter{})
@@ -178,26 +199,35 @@ func TestIngestOpensTicket(t *testing.T) {
 		t.Errorf("ticket %+v", tk)
 	}
 	msgs := e.messages(10)
-	if len(msgs) != 2 {
-		t.Fatalf("%d messages, want the mail and the thank-you", len(msgs))
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages, want the mail alone (the thank-you joins when it is composed)", len(msgs))
 	}
 	root := msgs[0]
 	if root.UID != 10 || root.Kind != store.KindCustomer || root.Body != "I was charged twice." || root.From != alice ||
 		len(root.To) != 1 || root.To[0] != "support+billing@desk.test" {
 		t.Errorf("root %+v", root)
 	}
-	ack := msgs[1]
-	if ack.Kind != store.KindAuto || ack.From != testDesk || ack.UID != 0 || ack.Outbox != store.OutboxQueued || !strings.Contains(ack.Body, "#10") {
-		t.Errorf("thank-you in the thread: %+v", ack)
-	}
 	out := e.outbox()
 	if len(out) != 1 {
 		t.Fatalf("%d outbox items, want 1 thank-you", len(out))
 	}
 	o := out[0]
-	if o.Kind != store.KindAuto || o.Claim != store.KeywordAcked || o.MessageID != ack.MessageID || len(o.Rcpt) != 1 || o.Rcpt[0] != alice {
+	if o.Kind != store.KindAuto || o.Notice != store.NoticeThankYou || o.Claim != store.KeywordAcked || o.MessageID == "" ||
+		len(o.Raw) != 0 || len(o.Rcpt) != 1 || o.Rcpt[0] != alice {
 		t.Errorf("thank-you outbox item %+v", o)
 	}
+	// A flush composes it before it sends it: it then joins the thread.
+	e.composeQueued()
+	msgs = e.messages(10)
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages once composed, want the mail and the thank-you", len(msgs))
+	}
+	ack := msgs[1]
+	if ack.Kind != store.KindAuto || ack.From != testDesk || ack.UID != 0 || ack.Outbox != store.OutboxQueued ||
+		ack.MessageID != o.MessageID || !strings.Contains(ack.Body, "#10") {
+		t.Errorf("thank-you in the thread: %+v", ack)
+	}
+	o = e.outbox()[0]
 	p := parse.Parse(o.Raw)
 	if p.Subject != "Re: Refund please [#10]" || len(p.InReplyTo) != 1 || p.InReplyTo[0] != "r1@customer.test" || p.Auto == "" {
 		t.Errorf("thank-you mail: subject %q in-reply-to %v auto %q", p.Subject, p.InReplyTo, p.Auto)
@@ -312,6 +342,7 @@ func TestIngestAutoReplyInThread(t *testing.T) {
 		t.Fatal(err)
 	}
 	pushAll(t, e)
+	e.composeQueued() // as the flush that sent the thank-you did
 	before := len(e.outbox())
 	ack := e.messages(10)[1].MessageID
 	if n := e.ingest(11, mailFrom(alice, testDesk, "Auto: Re: Help [#10]", "ooo@customer.test", "I am away.",
@@ -403,8 +434,8 @@ func TestIngestSubjectTokenNeedsParticipant(t *testing.T) {
 	} else if tk := e.ticket(13); tk.Requester != mallory {
 		t.Errorf("new ticket's requester %q", tk.Requester)
 	}
-	if msgs := e.messages(12); len(msgs) != 2 {
-		t.Errorf("ticket #12 has %d messages, want its root and thank-you only", len(msgs))
+	if msgs := e.messages(12); len(msgs) != 1 {
+		t.Errorf("ticket #12 has %d messages, want its root only", len(msgs))
 	}
 	if n := e.ingest(14, mailFrom("Carol <CAROL@customer.test>", testDesk, "Re: Crash [#12]", "m14@customer.test", "more")); n != 12 {
 		t.Errorf("the requester's [#12] went to #%d", n)
@@ -426,8 +457,8 @@ func TestIngestSameUIDTwice(t *testing.T) {
 			t.Errorf("ingesting UID 10 again: %d, %v; want a no-op", n, err)
 		}
 	}
-	if got := len(e.messages(10)); got != 2 {
-		t.Errorf("%d messages after three ingests, want 2", got)
+	if got := len(e.messages(10)); got != 1 {
+		t.Errorf("%d messages after three ingests, want 1", got)
 	}
 	if got := len(e.outbox()); got != 1 {
 		t.Errorf("%d outbox items, want 1", got)
@@ -440,6 +471,7 @@ func TestIngestSameUIDTwice(t *testing.T) {
 func TestIngestOwnCopyOnlyGainsUID(t *testing.T) {
 	e := newIngestEnv(t, 1)
 	e.ingest(10, mailFrom(alice, testDesk, "Help", "root@customer.test", "x"))
+	e.composeQueued()
 	o := e.outbox()[0]
 	// The appended copy of the thank-you comes back from the mailbox.
 	if n := e.ingest(11, o.Raw, `\Seen`); n != 0 {
@@ -661,7 +693,7 @@ func TestIngestSyntheticMessageID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msgs := e1.messages(1); len(msgs) != 2 || msgs[0].UID != 1 || msgs[0].MessageID != id {
+	if msgs := e1.messages(1); len(msgs) != 1 || msgs[0].UID != 1 || msgs[0].MessageID != id {
 		t.Errorf("after a UIDVALIDITY change: %d messages, root UID %d; want the root claimed as UID 1", len(msgs), msgs[0].UID)
 	}
 }
@@ -765,7 +797,7 @@ func TestIngestAfterUIDValidityChange(t *testing.T) {
 	if tk := e.ticket(7); tk.Requester != bob {
 		t.Errorf("#7 is %s's, want bob's new ticket", tk.Requester)
 	}
-	if msgs := e.messages(1); len(msgs) != 2 || msgs[0].UID != 1 {
+	if msgs := e.messages(1); len(msgs) != 1 || msgs[0].UID != 1 {
 		t.Errorf("old ticket has %d messages after the change, root UID %d", len(msgs), msgs[0].UID)
 	}
 }

@@ -149,6 +149,7 @@ func TestSpamEvidence(t *testing.T) {
 	trainTestFilter(t, e)
 	e.a.Spam = SpamOptions{Allow: []string{"partner.test"}, Block: []string{"pest@customer.test", "junk.test"}}
 	n := e.ingest(10, hamMail(1, alice))
+	e.composeQueued() // the thank-you leaves
 	reply := e.outbox()[0]
 	// A reply to our thank-you scores as ham, whatever its words.
 	raw := mailFrom(alice, testDesk, "Re: casino", "r1@customer.test", string(spamMail(2)), "In-Reply-To: <"+reply.MessageID+">")

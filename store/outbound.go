@@ -62,12 +62,8 @@ func (t *Tx) queueNotice(ticketID int64, notice, keyword string, rcpt ...string)
 		ticketID).Scan(&accountID, &address); err != nil {
 		return err
 	}
-	o := &OutboxItem{AccountID: accountID, TicketID: ticketID, Kind: KindAuto, MessageID: NewMessageID(address), Claim: keyword, Rcpt: rcpt}
-	if err := t.QueueOutbox(o); err != nil {
-		return err
-	}
-	_, err := t.exec(`UPDATE outbox SET notice = ? WHERE id = ?`, notice, o.ID)
-	return err
+	return t.QueueOutbox(&OutboxItem{AccountID: accountID, TicketID: ticketID, Kind: KindAuto, Notice: notice,
+		MessageID: NewMessageID(address), Claim: keyword, Rcpt: rcpt})
 }
 
 // SetNoticeRaw fixes the composed bytes of an automated notice and adds it

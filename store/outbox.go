@@ -100,9 +100,9 @@ func (t *Tx) QueueOutbox(o *OutboxItem) error {
 		}
 	}
 	res, err := t.exec(`INSERT INTO outbox (account_id, ticket_id, kind, message_id, author, body, raw, rcpt,
-		state, next_attempt, claim, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+		state, next_attempt, claim, created, notice) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
 		o.AccountID, o.TicketID, o.Kind, o.MessageID, o.Author, o.Body, o.Raw, strings.Join(o.Rcpt, " "),
-		formatTime(o.Created), o.Claim, formatTime(o.Created))
+		formatTime(o.Created), o.Claim, formatTime(o.Created), o.Notice)
 	if err != nil {
 		return fmt.Errorf("store: queue %s: %w", o.Kind, err)
 	}
