@@ -239,6 +239,13 @@ func (w *worker) deliver(ctx context.Context, c *conn, f *flush, o *store.Outbox
 	if err != nil {
 		return err
 	}
+	if o.Claim != "" && c != nil && len(o.Raw) == 0 {
+		// Automated mail is composed (and joins its thread) only once the
+		// SMTP server answers: a pass that cannot send composes nothing.
+		if err := f.sess.open(ctx); err != nil {
+			return w.sendFailed(ctx, t, o, err)
+		}
+	}
 	if ready, err := w.compose(ctx, t, o); !ready || err != nil {
 		return err
 	}

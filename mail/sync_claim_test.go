@@ -154,9 +154,26 @@ func TestNoClaimWhileSMTPDown(t *testing.T) {
 	if err != nil || len(due) != fresh {
 		t.Fatalf("%d items due (%v), want %d", len(due), err, fresh)
 	}
+	inThread := func(o *store.OutboxItem) *store.Message {
+		t.Helper()
+		msgs, err := st.Messages(context.Background(), o.TicketID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if m.MessageID == o.MessageID {
+				return m
+			}
+		}
+		return nil
+	}
 	for _, o := range due {
 		if !strings.Contains(o.LastError, "421") {
 			t.Fatalf("item %s: last error %q, want the server's 421", o.MessageID, o.LastError)
+		}
+		// Nothing is composed for a server that turns the flush away.
+		if len(o.Raw) != 0 || inThread(o) != nil {
+			t.Errorf("item %s composed (%d bytes, in the thread: %v) though it could not leave", o.MessageID, len(o.Raw), inThread(o) != nil)
 		}
 	}
 	c, err := w.dialIMAP(context.Background())
@@ -180,6 +197,11 @@ func TestNoClaimWhileSMTPDown(t *testing.T) {
 	for uid := uint32(2); uid <= 1+fresh; uid++ {
 		if _, taken, err := readClaim(c, uid, store.KeywordAcked); err != nil || !taken {
 			t.Fatalf("UID %d sent but not claimed (%v, %v)", uid, taken, err)
+		}
+	}
+	for _, o := range due {
+		if m := inThread(o); m == nil || m.Kind != store.KindAuto || m.Outbox != store.OutboxSent {
+			t.Errorf("thank-you %s once sent: in the thread as %+v", o.MessageID, m)
 		}
 	}
 }
