@@ -48,6 +48,31 @@ func TestBlockSender(t *testing.T) {
 	if !blocked(acct.ID, "other@casino.example") || blocked(acct.ID, "x@casino.example.org") {
 		t.Fatal("the domain block matches the wrong senders")
 	}
+	// Asked many times in one transaction (a sync batch), as an account
+	// that blocks nobody is then answered without the store.
+	err = st.Update(ctx, func(tx *Tx) error {
+		for _, c := range []struct {
+			account int64
+			addr    string
+			want    bool
+		}{
+			{other.ID, "spammer@casino.example", false}, {acct.ID, "x@casino.example", true},
+			{other.ID, "x@casino.example", false}, {acct.ID, "ok@fine.example", false},
+			{acct.ID, "spammer@casino.example", true}, {other.ID, "ok@fine.example", false},
+		} {
+			b, err := tx.IsBlocked(c.account, c.addr)
+			if err != nil {
+				return err
+			}
+			if b != c.want {
+				t.Errorf("account %d, %s: blocked %v, want %v", c.account, c.addr, b, c.want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	got, err := st.Ticket(ctx, tk.ID)
 	if err != nil || !got.Spam {
 		t.Fatalf("blocked ticket not spam: %+v %v", got, err)

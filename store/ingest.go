@@ -48,6 +48,9 @@ type Tx struct {
 	stmts  map[string]*sql.Stmt // prepared statements bound to tx
 	queued bool                 // local work was queued: wake the workers after commit
 	search []searchRow          // index rows not yet written, see flushSearch
+	// blocking holds, per account asked in the transaction, whether it
+	// blocks any sender (see IsBlocked).
+	blocking map[int64]bool
 }
 
 // Update runs fn in one write transaction, committing if fn returns nil.
