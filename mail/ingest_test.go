@@ -242,6 +242,29 @@ func TestIngestOpensTicket(t *testing.T) {
 	}
 }
 
+// With the mailbox unreachable (the flush after a failed session) a
+// thank-you, which is claimed there before it leaves, is not composed,
+// though the SMTP server answers: it stays queued, out of the thread,
+// until it can leave.
+func TestThankYouWaitsForTheMailbox(t *testing.T) {
+	e := newIngestEnv(t, 1)
+	e.a.SMTP = "smtp://" + newScriptedSMTP(t).ln.Addr().String()
+	e.ingest(10, mailFrom(alice, testDesk, "Help", "root@customer.test", "x"))
+	w, err := NewService(e.st, []*Account{e.a}, nil, nil).newWorker(context.Background(), e.a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.flushOutbox(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if out := e.outbox(); len(out) != 1 || len(out[0].Raw) != 0 || out[0].State != store.OutboxQueued {
+		t.Errorf("outbox after a flush without the mailbox: %+v, want the thank-you queued, not composed", out)
+	}
+	if msgs := e.messages(10); len(msgs) != 1 {
+		t.Errorf("%d messages in the thread, want the mail alone", len(msgs))
+	}
+}
+
 func TestIngestProjectFromAddress(t *testing.T) {
 	for _, tc := range []struct {
 		name    string

@@ -198,8 +198,12 @@ type flush struct {
 // in the flush; automated mail o then waits, unclaimed and unread (its
 // ticket, rate limits and claim are looked at on its next attempt), to be
 // recorded with the others at the end of the flush.
+//
+// A server that refused for good (a 5xx at its greeting or login) holds
+// nothing back: each item goes on to be composed and recorded failed, so
+// that its thread shows the failure.
 func (f *flush) heldBack(o *store.OutboxItem) bool {
-	if f.sess.dialErr == nil {
+	if f.sess.dialErr == nil || permanent(f.sess.dialErr) {
 		return false
 	}
 	f.unsent = append(f.unsent, o)
@@ -239,10 +243,16 @@ func (w *worker) deliver(ctx context.Context, c *conn, f *flush, o *store.Outbox
 	if err != nil {
 		return err
 	}
-	if o.Claim != "" && c != nil && len(o.Raw) == 0 {
-		// Automated mail is composed (and joins its thread) only once the
-		// SMTP server answers: a pass that cannot send composes nothing.
-		if err := f.sess.open(ctx); err != nil {
+	if o.Claim != "" && len(o.Raw) == 0 {
+		// Automated mail is composed (and joins its thread) only once it
+		// can leave: with the mailbox connected, to claim it, and the
+		// SMTP server answering. A flush that cannot send composes
+		// nothing; a server that refuses for good still gets the mail
+		// composed, and recorded failed below.
+		if c == nil {
+			return nil
+		}
+		if err := f.sess.open(ctx); err != nil && !permanent(err) {
 			return w.sendFailed(ctx, t, o, err)
 		}
 	}

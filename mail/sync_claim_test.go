@@ -14,6 +14,63 @@ import (
 	"desk/store"
 )
 
+// smtpFaultEnv is one desk account on Dovecot whose SMTP server greets
+// with a scripted line; its first sync (the baseline) has run.
+type smtpFaultEnv struct {
+	srv      *dovecottest.Server
+	smtp     *scriptedSMTP
+	st       *store.Store
+	a        *Account
+	svc      *Service
+	user     string
+	syncOnce func()
+	newMail  func(n int) []byte
+}
+
+func newSMTPFaultEnv(t *testing.T, greeting string) *smtpFaultEnv {
+	t.Helper()
+	e := &smtpFaultEnv{srv: dovecottest.Start(t), smtp: newScriptedSMTP(t), user: "support@desk.test"}
+	e.smtp.set(script{greeting: greeting})
+	e.newMail = func(n int) []byte {
+		return fmt.Appendf(nil, "From: c%d@customer.test\r\nTo: %s\r\nSubject: help %d\r\nMessage-ID: <n%d@customer.test>\r\n\r\nhello\r\n",
+			n, e.user, n, n)
+	}
+	e.srv.Deliver(t, e.user, e.newMail(0))
+	var err error
+	if e.st, err = store.Open(filepath.Join(t.TempDir(), "desk.db")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.st.Close() })
+	e.a = &Account{Name: "desk", Address: e.user, IMAP: "imap://" + e.srv.Addr, SMTP: "smtp://" + e.smtp.ln.Addr().String(),
+		User: e.user, Password: e.srv.Password, TLS: "none", Send: SendOptions{RetryBase: time.Nanosecond}}
+	if err := e.a.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	e.svc = NewService(e.st, []*Account{e.a}, nil, nil)
+	e.syncOnce = func() {
+		t.Helper()
+		if err := e.svc.SyncOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e
+}
+
+// inThread is the message of outbox item o in its ticket's thread, or nil.
+func inThread(t *testing.T, st *store.Store, o *store.OutboxItem) *store.Message {
+	t.Helper()
+	msgs, err := st.Messages(context.Background(), o.TicketID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if m.MessageID == o.MessageID {
+			return m
+		}
+	}
+	return nil
+}
+
 // TestClaimRaceUnchangedSince interleaves two clients' claims on one
 // Dovecot mailbox step by step: both read the same MODSEQ, then both store
 // conditionally. Exactly the first wins; the second sees the winner's flag
@@ -106,32 +163,8 @@ func TestModifiedWatch(t *testing.T) {
 // per thank-you, and claims none of them on the server (a claim is a
 // promise to send); once the server is back, each goes out exactly once.
 func TestNoClaimWhileSMTPDown(t *testing.T) {
-	srv := dovecottest.Start(t)
-	smtpSrv := newScriptedSMTP(t)
-	smtpSrv.set(script{greeting: "421 4.3.2 too busy, come back later"})
-	const user = "support@desk.test"
-	newMail := func(n int) []byte {
-		return fmt.Appendf(nil, "From: c%d@customer.test\r\nTo: %s\r\nSubject: help %d\r\nMessage-ID: <n%d@customer.test>\r\n\r\nhello\r\n",
-			n, user, n, n)
-	}
-	srv.Deliver(t, user, newMail(0))
-	st, err := store.Open(filepath.Join(t.TempDir(), "desk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	a := &Account{Name: "desk", Address: user, IMAP: "imap://" + srv.Addr, SMTP: "smtp://" + smtpSrv.ln.Addr().String(),
-		User: user, Password: srv.Password, TLS: "none", Send: SendOptions{RetryBase: time.Nanosecond}}
-	if err := a.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	svc := NewService(st, []*Account{a}, nil, nil)
-	syncOnce := func() {
-		t.Helper()
-		if err := svc.SyncOnce(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e := newSMTPFaultEnv(t, "421 4.3.2 too busy, come back later")
+	srv, smtpSrv, st, a, svc, syncOnce, user, newMail := e.srv, e.smtp, e.st, e.a, e.svc, e.syncOnce, e.user, e.newMail
 	syncOnce() // the baseline: old mail gets no thank-you
 	const fresh = 3
 	for n := 1; n <= fresh; n++ {
@@ -154,26 +187,13 @@ func TestNoClaimWhileSMTPDown(t *testing.T) {
 	if err != nil || len(due) != fresh {
 		t.Fatalf("%d items due (%v), want %d", len(due), err, fresh)
 	}
-	inThread := func(o *store.OutboxItem) *store.Message {
-		t.Helper()
-		msgs, err := st.Messages(context.Background(), o.TicketID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range msgs {
-			if m.MessageID == o.MessageID {
-				return m
-			}
-		}
-		return nil
-	}
 	for _, o := range due {
 		if !strings.Contains(o.LastError, "421") {
 			t.Fatalf("item %s: last error %q, want the server's 421", o.MessageID, o.LastError)
 		}
 		// Nothing is composed for a server that turns the flush away.
-		if len(o.Raw) != 0 || inThread(o) != nil {
-			t.Errorf("item %s composed (%d bytes, in the thread: %v) though it could not leave", o.MessageID, len(o.Raw), inThread(o) != nil)
+		if len(o.Raw) != 0 || inThread(t, st, o) != nil {
+			t.Errorf("item %s composed (%d bytes, in the thread: %v) though it could not leave", o.MessageID, len(o.Raw), inThread(t, st, o) != nil)
 		}
 	}
 	c, err := w.dialIMAP(context.Background())
@@ -200,8 +220,46 @@ func TestNoClaimWhileSMTPDown(t *testing.T) {
 		}
 	}
 	for _, o := range due {
-		if m := inThread(o); m == nil || m.Kind != store.KindAuto || m.Outbox != store.OutboxSent {
+		if m := inThread(t, st, o); m == nil || m.Kind != store.KindAuto || m.Outbox != store.OutboxSent {
 			t.Errorf("thank-you %s once sent: in the thread as %+v", o.MessageID, m)
 		}
+	}
+}
+
+// TestThankYouRefusedForGood: an SMTP server that refuses at its greeting
+// with a 5xx fails every thank-you for good, unclaimed, and each is still
+// composed into its ticket's thread, where the failure shows.
+func TestThankYouRefusedForGood(t *testing.T) {
+	e := newSMTPFaultEnv(t, "554 5.7.1 no service for you")
+	e.syncOnce() // the baseline
+	const fresh = 2
+	for n := 1; n <= fresh; n++ {
+		e.srv.Deliver(t, e.user, e.newMail(n))
+	}
+	e.syncOnce()
+	if q, f, err := e.st.OutboxCounts(context.Background()); err != nil || q != 0 || f != fresh {
+		t.Fatalf("outbox %d queued, %d failed (%v); want %d failed", q, f, err, fresh)
+	}
+	for uid := int64(2); uid <= 1+fresh; uid++ {
+		tk, err := e.st.TicketByNumber(context.Background(), uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := e.st.Messages(context.Background(), tk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ack *store.Message
+		for _, m := range msgs {
+			if m.Kind == store.KindAuto {
+				ack = m
+			}
+		}
+		if ack == nil || ack.Outbox != store.OutboxFailed || !strings.Contains(ack.OutboxError, "554") {
+			t.Errorf("ticket #%d: thank-you refused for good shows as %+v, want failed with the server's 554", uid, ack)
+		}
+	}
+	if _, accepted, _ := e.smtp.record(); len(accepted) != 0 {
+		t.Errorf("%d mails accepted by a server that refuses", len(accepted))
 	}
 }
