@@ -15,7 +15,8 @@ import (
 )
 
 // smtpFaultEnv is one desk account on Dovecot whose SMTP server greets
-// with a scripted line; its first sync (the baseline) has run.
+// with a scripted line; one old message waits for the first sync, the
+// baseline, which the test runs.
 type smtpFaultEnv struct {
 	srv      *dovecottest.Server
 	smtp     *scriptedSMTP
@@ -164,26 +165,25 @@ func TestModifiedWatch(t *testing.T) {
 // promise to send); once the server is back, each goes out exactly once.
 func TestNoClaimWhileSMTPDown(t *testing.T) {
 	e := newSMTPFaultEnv(t, "421 4.3.2 too busy, come back later")
-	srv, smtpSrv, st, a, svc, syncOnce, user, newMail := e.srv, e.smtp, e.st, e.a, e.svc, e.syncOnce, e.user, e.newMail
-	syncOnce() // the baseline: old mail gets no thank-you
+	e.syncOnce() // the baseline: old mail gets no thank-you
 	const fresh = 3
 	for n := 1; n <= fresh; n++ {
-		srv.Deliver(t, user, newMail(n))
+		e.srv.Deliver(t, e.user, e.newMail(n))
 	}
-	syncOnce()
-	if conns, accepted, _ := smtpSrv.record(); conns != 1 || len(accepted) != 0 {
+	e.syncOnce()
+	if conns, accepted, _ := e.smtp.record(); conns != 1 || len(accepted) != 0 {
 		t.Fatalf("%d connections, %d accepted while the server turns them away; want 1, 0", conns, len(accepted))
 	}
-	if q, f, err := st.OutboxCounts(context.Background()); err != nil || q != fresh || f != 0 {
+	if q, f, err := e.st.OutboxCounts(context.Background()); err != nil || q != fresh || f != 0 {
 		t.Fatalf("outbox %d queued, %d failed (%v); want %d queued", q, f, err, fresh)
 	}
-	w, err := svc.newWorker(context.Background(), a)
+	w, err := e.svc.newWorker(context.Background(), e.a)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The first item records the refusal at once, the others held back
 	// behind it in one transaction at the end of the flush: each says why.
-	due, err := st.DueOutbox(context.Background(), w.row.ID, time.Now().Add(time.Hour))
+	due, err := e.st.DueOutbox(context.Background(), w.row.ID, time.Now().Add(time.Hour))
 	if err != nil || len(due) != fresh {
 		t.Fatalf("%d items due (%v), want %d", len(due), err, fresh)
 	}
@@ -192,8 +192,8 @@ func TestNoClaimWhileSMTPDown(t *testing.T) {
 			t.Fatalf("item %s: last error %q, want the server's 421", o.MessageID, o.LastError)
 		}
 		// Nothing is composed for a server that turns the flush away.
-		if len(o.Raw) != 0 || inThread(t, st, o) != nil {
-			t.Errorf("item %s composed (%d bytes, in the thread: %v) though it could not leave", o.MessageID, len(o.Raw), inThread(t, st, o) != nil)
+		if len(o.Raw) != 0 || inThread(t, e.st, o) != nil {
+			t.Errorf("item %s composed (%d bytes, in the thread: %v) though it could not leave", o.MessageID, len(o.Raw), inThread(t, e.st, o) != nil)
 		}
 	}
 	c, err := w.dialIMAP(context.Background())
@@ -209,9 +209,9 @@ func TestNoClaimWhileSMTPDown(t *testing.T) {
 			t.Fatalf("UID %d claimed (%v, %v) though nothing could be sent", uid, taken, err)
 		}
 	}
-	smtpSrv.set(script{})
-	syncOnce()
-	if _, accepted, _ := smtpSrv.record(); len(accepted) != fresh {
+	e.smtp.set(script{})
+	e.syncOnce()
+	if _, accepted, _ := e.smtp.record(); len(accepted) != fresh {
 		t.Fatalf("%d thank-yous accepted once the server is back, want %d", len(accepted), fresh)
 	}
 	for uid := uint32(2); uid <= 1+fresh; uid++ {
@@ -220,7 +220,7 @@ func TestNoClaimWhileSMTPDown(t *testing.T) {
 		}
 	}
 	for _, o := range due {
-		if m := inThread(t, st, o); m == nil || m.Kind != store.KindAuto || m.Outbox != store.OutboxSent {
+		if m := inThread(t, e.st, o); m == nil || m.Kind != store.KindAuto || m.Outbox != store.OutboxSent {
 			t.Errorf("thank-you %s once sent: in the thread as %+v", o.MessageID, m)
 		}
 	}
